@@ -1,0 +1,97 @@
+import type { DpmError } from '../src/errors.ts'
+import type { Digest } from '../src/index/index-record.ts'
+
+export type { Digest }
+export type CacheStatus = 'HIT' | 'PEER' | 'MISS' | 'STALE'
+
+/** What an adapter sees of a request: the path exactly as the client sent it, below the prefix. */
+export interface FormatRequest {
+  method: string
+  /** Still percent-encoded, starting with `/` (for `/npm/@scope%2fname` it is `/@scope%2fname`). */
+  path: string
+  query: URLSearchParams
+  headers: Headers
+}
+
+/** A mutable document (packument, simple page, tag): upstream-first, revalidated, served stale when the upstream is down. */
+export interface MetadataTarget {
+  kind: 'metadata'
+  /** Index key of the upstream document; variants of one document share it. */
+  key: string
+  upstreamUrl: string
+  /** Seconds a stored copy is served without asking the upstream. */
+  maxAgeSeconds: number
+  /** Which rendering of the document the client asked for (e.g. full or abbreviated packument). */
+  variant: string
+  /** Headers sent upstream, e.g. `Accept`. */
+  upstreamHeaders?: Record<string, string>
+}
+
+/** Content that never changes once published: local-first, verified against its published digest, cached for good. */
+export interface ArtifactTarget {
+  kind: 'artifact'
+  key: string
+  contentType: string
+  /** The document that publishes this artifact's upstream URL and digests. */
+  publishedIn: MetadataTarget
+}
+
+/** Answered by the adapter alone, without the cache (e.g. `npm ping`). */
+export interface LocalTarget {
+  kind: 'local'
+  status: number
+  contentType: string
+  body: string
+}
+
+export type Target = MetadataTarget | ArtifactTarget | LocalTarget
+
+/** Where an artifact lives upstream and what it must hash to. */
+export interface ArtifactLocation {
+  url: string
+  digests: Digest[]
+  size?: number
+}
+
+export interface RenderContext {
+  /** `DPM_PUBLIC_URL` plus the adapter's prefix, with a trailing slash: `http://host:8484/npm/`. */
+  baseUrl: string
+}
+
+export interface RenderedDocument {
+  body: string | Uint8Array
+  contentType: string
+  headers?: Record<string, string>
+}
+
+/**
+ * A registry format, declared rather than programmed: the core owns fetching,
+ * caching, single-flight, verification and the swarm. Adapters are pure: no I/O,
+ * no state. A new format is a new folder under `formats/`.
+ *
+ * `Doc` is the adapter's parsed form of its metadata documents; the core parses
+ * each stored document once and memoizes the result by content.
+ */
+export interface FormatAdapter<Doc = unknown> {
+  /** Short name used in metrics and logs: `npm`. */
+  readonly name: string
+  /** Gateway path prefix without a trailing slash: `/npm`. */
+  readonly prefix: string
+  /** The largest metadata document the node will buffer (and rewrite) for this format. */
+  readonly maxDocumentBytes: number
+
+  /** Turns a request into a target; throws `BadRequestError`/`NotFoundError` for bad input. Must not do I/O. */
+  parse(request: FormatRequest, upstream: string): Target
+
+  /** Parses an upstream metadata document; throws `UpstreamError` if it is malformed. */
+  parseDocument(bytes: Uint8Array, target: MetadataTarget): Doc
+
+  /** Where the document says the artifact lives and its digests; undefined when it does not list it. */
+  locateArtifact(target: ArtifactTarget, doc: Doc, upstream: string): ArtifactLocation | undefined
+
+  /** The document the client receives: the requested variant, with links rewritten to the node. */
+  renderDocument(target: MetadataTarget, doc: Doc, context: RenderContext): RenderedDocument
+
+  /** An error in the format's own shape (npm: `{"error": "..."}`). */
+  renderError(error: DpmError): { status: number, contentType: string, body: string }
+}

@@ -1,0 +1,95 @@
+import { BadRequestError, NotFoundError, UpstreamError } from '../../src/errors.ts'
+import type { ArtifactLocation, FormatAdapter, FormatRequest, MetadataTarget, Target } from '../index.ts'
+import { abbreviate } from './abbreviate.ts'
+import { publishedDigests } from './integrity.ts'
+import { decodeSegments, takePackageName, type PackageName } from './package-name.ts'
+import { parsePackument, tarballFile, type Packument, type PackumentVersion } from './packument.ts'
+
+const ABBREVIATED = 'application/vnd.npm.install-v1+json'
+const JSON_TYPE = 'application/json'
+/** Packuments change when a version is published; five minutes is what npm's own CDN allows. */
+const PACKUMENT_MAX_AGE = 300
+const TARBALL_FILE = /^[A-Za-z0-9._~+-]+\.tgz$/
+
+/** The npm registry protocol: packuments (full, abbreviated, one version), tarballs, ping. */
+export const npmAdapter: FormatAdapter<Packument> = {
+  name: 'npm',
+  prefix: '/npm',
+  maxDocumentBytes: 256 * 1024 * 1024,
+
+  parse (request: FormatRequest, upstream: string): Target {
+    if (request.path === '/-/ping' || request.path === '/-/ping/') {
+      return { kind: 'local', status: 200, contentType: JSON_TYPE, body: '{}' }
+    }
+    const segments = decodeSegments(request.path)
+    if (segments[0] === '-') throw new NotFoundError('not found')
+    const { pkg, rest } = takePackageName(segments)
+    const wantsAbbreviated = (request.headers.get('accept') ?? '').includes(ABBREVIATED)
+
+    if (rest.length === 0) return packument(pkg, upstream, wantsAbbreviated ? 'abbreviated' : 'full')
+    if (rest.length === 1) return packument(pkg, upstream, `version:${rest[0]}`)
+    if (rest.length === 2 && rest[0] === '-') {
+      const file = rest[1]!
+      if (!TARBALL_FILE.test(file)) throw new BadRequestError(`invalid tarball name "${file}"`)
+      return {
+        kind: 'artifact',
+        key: `npm:tarball:${pkg.name}/-/${file}`,
+        contentType: 'application/octet-stream',
+        publishedIn: packument(pkg, upstream, 'full')
+      }
+    }
+    throw new NotFoundError('not found')
+  },
+
+  parseDocument: (bytes) => parsePackument(bytes),
+
+  locateArtifact (target, doc, upstream): ArtifactLocation | undefined {
+    const file = target.key.slice(target.key.lastIndexOf('/') + 1)
+    const version = Object.values(doc.versions).find((v) => tarballFile(v.dist.tarball) === file)
+    if (version === undefined) return undefined
+    const digests = publishedDigests(version.dist)
+    if (digests.length === 0) throw new UpstreamError(`the packument publishes no integrity or shasum for ${file}`)
+    // follow the document's link only while it stays on the configured upstream
+    const url = version.dist.tarball.startsWith(upstream)
+      ? version.dist.tarball
+      : `${upstream}${doc.name}/-/${encodeURIComponent(file)}`
+    return { url, digests }
+  },
+
+  renderDocument (target, doc, { baseUrl }) {
+    const rewrite = (version: PackumentVersion): PackumentVersion => {
+      const file = tarballFile(version.dist.tarball)
+      if (file === undefined) return version
+      return { ...version, dist: { ...version.dist, tarball: `${baseUrl}${doc.name}/-/${encodeURIComponent(file)}` } }
+    }
+    const headers = { vary: 'Accept' }
+
+    if (target.variant === 'abbreviated') {
+      return { body: JSON.stringify(abbreviate(doc, rewrite)), contentType: ABBREVIATED, headers }
+    }
+    if (target.variant.startsWith('version:')) {
+      const wanted = target.variant.slice('version:'.length)
+      const version = doc.versions[wanted] ?? doc.versions[doc['dist-tags'][wanted] ?? '']
+      if (version === undefined) throw new NotFoundError(`version not found: ${wanted}`)
+      return { body: JSON.stringify(rewrite(version)), contentType: JSON_TYPE, headers }
+    }
+    const versions = Object.fromEntries(Object.entries(doc.versions).map(([id, v]) => [id, rewrite(v)]))
+    return { body: JSON.stringify({ ...doc, versions }), contentType: JSON_TYPE, headers }
+  },
+
+  renderError (error) {
+    const message = error.status === 404 && error.message === 'not found' ? 'Not found' : error.message
+    return { status: error.status, contentType: JSON_TYPE, body: JSON.stringify({ error: message }) }
+  }
+}
+
+function packument (pkg: PackageName, upstream: string, variant: string): MetadataTarget {
+  return {
+    kind: 'metadata',
+    key: `npm:packument:${pkg.name}`,
+    upstreamUrl: `${upstream}${pkg.escaped}`,
+    maxAgeSeconds: PACKUMENT_MAX_AGE,
+    variant,
+    upstreamHeaders: { accept: JSON_TYPE }
+  }
+}

@@ -1,0 +1,22 @@
+import { runStart } from './start.ts'
+import { runSwarmKey } from './swarm-key.ts'
+
+const USAGE = `usage: dpm <command>
+
+  start [--config FILE]    run a node (settings: DPM_* environment variables or a YAML file)
+  swarm-key generate       print a new swarm key (kubo swarm.key format)
+`
+
+const commands: Record<string, (args: string[]) => Promise<number>> = {
+  start: runStart,
+  'swarm-key': runSwarmKey
+}
+
+const [name, ...args] = process.argv.slice(2)
+const command = name === undefined ? undefined : commands[name]
+if (command === undefined) {
+  process.stderr.write(name === undefined || name === 'help' || name === '--help' ? USAGE : `dpm: unknown command "${name}"\n\n${USAGE}`)
+  process.exitCode = name === undefined || name === 'help' || name === '--help' ? 0 : 2
+} else {
+  process.exitCode = await command(args)
+}

@@ -1,0 +1,44 @@
+import { Hono } from 'hono'
+import type { Logger } from 'pino'
+import type { Metrics } from '../node/metrics.ts'
+import type { FormatMount } from '../pull/format-mount.ts'
+import { accessLog } from './access-log.ts'
+import type { Health } from './health.ts'
+import { serveFormat, type ServeFormatComponents } from './serve-format.ts'
+
+export interface GatewayComponents extends ServeFormatComponents {
+  mounts: FormatMount[]
+  metrics: Metrics
+  log: Logger
+  health(): Health
+}
+
+/** The node's HTTP face: each format under its prefix, plus the node's own `/-/` endpoints. */
+export function createGateway (components: GatewayComponents): Hono {
+  const app = new Hono()
+  const formatOf = (path: string): string =>
+    components.mounts.find((m) => path === m.adapter.prefix || path.startsWith(`${m.adapter.prefix}/`))?.adapter.name ?? 'node'
+
+  app.use(accessLog({ ...components, formatOf }))
+
+  app.get('/-/health', (c) => {
+    const health = components.health()
+    return c.json(health, health.status === 'ok' ? 200 : 503)
+  })
+  app.get('/-/metrics', async (c) => {
+    return c.body(await components.metrics.registry.metrics(), 200, { 'content-type': components.metrics.registry.contentType })
+  })
+
+  for (const mount of components.mounts) {
+    const handler = serveFormat(mount, components)
+    app.all(mount.adapter.prefix, handler)
+    app.all(`${mount.adapter.prefix}/*`, handler)
+  }
+
+  app.notFound((c) => c.json({ error: 'not found' }, 404))
+  app.onError((err, c) => {
+    components.log.error({ err }, 'unhandled error')
+    return c.json({ error: 'internal error' }, 500)
+  })
+  return app
+}

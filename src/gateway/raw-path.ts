@@ -1,0 +1,14 @@
+import type { Context } from 'hono'
+import type { IncomingMessage } from 'node:http'
+
+/**
+ * The request path exactly as the client sent it. URL parsing would resolve
+ * `%2e%2e` and `..` before a format adapter could refuse them, and formats need
+ * to see encodings such as npm's `@scope%2fname` or apt's `%2b` untouched.
+ */
+export function rawPath (c: Context): string {
+  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming
+  const target = incoming?.url ?? new URL(c.req.url).pathname
+  const end = target.indexOf('?')
+  return end === -1 ? target : target.slice(0, end)
+}

@@ -1,0 +1,78 @@
+import type { Context } from 'hono'
+import type { Logger } from 'pino'
+import type { ArtifactTarget, CacheStatus, LocalTarget, MetadataTarget } from '../../formats/index.ts'
+import { MethodNotAllowedError } from '../errors.ts'
+import type { ArtifactCache } from '../pull/artifact-cache.ts'
+import type { DocumentCache } from '../pull/document-cache.ts'
+import type { FormatMount } from '../pull/format-mount.ts'
+import type { DocumentRenderer } from './document-renderer.ts'
+import { rawPath } from './raw-path.ts'
+import { requestSignal } from './request-signal.ts'
+import { toDpmError } from './to-dpm-error.ts'
+
+export interface ServeFormatComponents {
+  documents: DocumentCache
+  artifacts: ArtifactCache
+  renderer: DocumentRenderer
+  log: Logger
+}
+
+/** How long a request may take to get its response started (headers), not to stream its body. */
+const RESPONSE_DEADLINE_MS = 120_000
+
+/** One format's routes: parse with the adapter, answer from the core, render errors in the format's shape. */
+export function serveFormat (mount: FormatMount, components: ServeFormatComponents) {
+  const { adapter } = mount
+
+  return async (c: Context): Promise<Response> => {
+    try {
+      if (c.req.method !== 'GET' && c.req.method !== 'HEAD') throw new MethodNotAllowedError(`${c.req.method} is not supported: this is a read-only mirror`)
+      const url = new URL(c.req.url)
+      const target = adapter.parse({
+        method: c.req.method,
+        path: rawPath(c).slice(adapter.prefix.length) || '/',
+        query: url.searchParams,
+        headers: c.req.raw.headers
+      }, mount.upstream)
+      const signal = requestSignal(c.req.raw.signal, RESPONSE_DEADLINE_MS)
+
+      switch (target.kind) {
+        case 'local': return local(target)
+        case 'metadata': return await metadata(c, target, signal)
+        case 'artifact': return await artifact(c, target, signal)
+      }
+    } catch (err) {
+      const error = toDpmError(err)
+      if (error.status === 500) components.log.error({ err: error.cause ?? error, path: c.req.path }, 'internal error')
+      else if (error.status >= 500) components.log.warn({ path: c.req.path, reason: error.message }, 'upstream failure')
+      const rendered = adapter.renderError(error)
+      return new Response(rendered.body, { status: rendered.status, headers: { 'content-type': rendered.contentType } })
+    }
+  }
+
+  function local (target: LocalTarget): Response {
+    return new Response(target.body, { status: target.status, headers: { 'content-type': target.contentType } })
+  }
+
+  async function metadata (c: Context, target: MetadataTarget, signal: AbortSignal): Promise<Response> {
+    const { doc, record, status } = await components.documents.get(adapter, target, { signal })
+    const rendered = components.renderer.render(mount, target, record.cid, doc)
+    const etag = `"${record.cid}.${Buffer.from(target.variant).toString('base64url')}"`
+    const headers = new Headers({ ...rendered.headers, 'x-cache': status, etag, 'cache-control': `public, max-age=${target.maxAgeSeconds}` })
+    if (c.req.header('if-none-match') === etag) return new Response(null, { status: 304, headers })
+    headers.set('content-type', rendered.contentType)
+    return new Response(rendered.body, { status: 200, headers })
+  }
+
+  async function artifact (c: Context, target: ArtifactTarget, signal: AbortSignal): Promise<Response> {
+    const served = await components.artifacts.get(mount, target, { signal, range: c.req.header('range') })
+    const headers = new Headers({ 'content-type': target.contentType, 'accept-ranges': 'bytes', 'cache-control': 'public, max-age=31536000, immutable', 'x-cache': served.status satisfies CacheStatus })
+    if (served.range !== undefined) {
+      headers.set('content-range', `bytes ${served.range.start}-${served.range.end}/${served.size}`)
+      headers.set('content-length', String(served.range.end - served.range.start + 1))
+      return new Response(served.body, { status: 206, headers })
+    }
+    if (served.size !== undefined) headers.set('content-length', String(served.size))
+    return new Response(served.body, { status: 200, headers })
+  }
+}

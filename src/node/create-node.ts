@@ -1,0 +1,104 @@
+import { mkdir, rm } from 'node:fs/promises'
+import type { AddressInfo } from 'node:net'
+import { join } from 'node:path'
+import { createAdaptorServer } from '@hono/node-server'
+import type { Server } from 'node:http'
+import type { Logger } from 'pino'
+import { npmAdapter } from '../../formats/npm/index.ts'
+import type { NodeSettings } from '../config/load-settings.ts'
+import { createDocumentRenderer } from '../gateway/document-renderer.ts'
+import { createGateway } from '../gateway/create-gateway.ts'
+import type { Health } from '../gateway/health.ts'
+import { createLocalIndex } from '../index/local-index.ts'
+import { createArtifactCache, type ArtifactCache } from '../pull/artifact-cache.ts'
+import { createDocumentCache } from '../pull/document-cache.ts'
+import type { FormatMount } from '../pull/format-mount.ts'
+import { createUpstreamClient } from '../pull/upstream-client.ts'
+import { createContentStore } from '../store/content-store.ts'
+import { openHelia } from '../store/open-helia.ts'
+import { createMetrics } from './metrics.ts'
+import { VERSION } from './version.ts'
+
+export interface DpmNode {
+  /** `http://host:port` the gateway listens on (the chosen port when `DPM_HTTP_PORT=0`). */
+  readonly url: string
+  readonly publicUrl: string
+  health(): Health
+  /** Stops accepting, lets in-flight responses end (up to a grace period), then closes the stores. */
+  stop(): Promise<void>
+}
+
+/** How long in-flight responses may run on after a stop before their connections are cut. */
+const SHUTDOWN_GRACE_MS = 10_000
+
+/** Builds and starts a whole node: store, swarm (when keyed), pull-through core, gateway. */
+export async function startNode (settings: NodeSettings, components: { log: Logger }): Promise<DpmNode> {
+  const { log } = components
+  let artifacts: ArtifactCache | undefined
+  const metrics = createMetrics({ inflightFills: () => artifacts?.inflight ?? 0 })
+  const lifetime = new AbortController()
+  const spoolDir = join(settings.data_dir, 'spool')
+  await rm(spoolDir, { recursive: true, force: true })
+  await mkdir(spoolDir, { recursive: true })
+
+  const heliaNode = await openHelia({ dataDir: settings.data_dir, swarmKey: settings.swarm_key, listen: settings.p2p_listen })
+  if (heliaNode.libp2p === undefined) log.info('no swarm key set: running alone, without P2P')
+  else log.info({ peerId: heliaNode.peerId.toString(), multiaddrs: heliaNode.libp2p.getMultiaddrs().map(String) }, 'joined the private swarm')
+
+  const mounts: FormatMount[] = []
+  if (settings.npm_upstream !== undefined) mounts.push({ adapter: npmAdapter, upstream: settings.npm_upstream })
+  else log.warn('DPM_NPM_UPSTREAM is not set and `npm config get registry` gave nothing: npm is disabled')
+
+  const index = createLocalIndex(heliaNode.helia)
+  const content = createContentStore(heliaNode.helia)
+  const upstream = createUpstreamClient({
+    userAgent: `dpm/${VERSION}`,
+    onRequest: (url, outcome) => { metrics.upstreamRequests.inc({ host: url.host, outcome }) }
+  })
+  const documents = createDocumentCache({ index, content, upstream })
+  artifacts = createArtifactCache({ index, content, documents, upstream, log }, { spoolDir, lifetime: lifetime.signal })
+
+  let publicUrl = ''
+  const renderer = createDocumentRenderer({ baseUrl: (mount) => `${publicUrl}${mount.adapter.prefix.slice(1)}/` })
+  let stopping = false
+  const health = (): Health => ({
+    status: stopping ? 'stopping' : 'ok',
+    version: VERSION,
+    peerId: heliaNode.peerId.toString(),
+    multiaddrs: heliaNode.libp2p?.getMultiaddrs().map(String) ?? [],
+    peers: heliaNode.libp2p?.getPeers().length ?? 0,
+    swarm: heliaNode.libp2p !== undefined,
+    formats: mounts.map((m) => ({ name: m.adapter.name, prefix: `${m.adapter.prefix}/`, upstream: m.upstream }))
+  })
+  const app = createGateway({ mounts, documents, artifacts, renderer, metrics, log, health })
+
+  const server = createAdaptorServer({ fetch: app.fetch, hostname: settings.http_host, port: settings.http_port }) as Server
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(settings.http_port, settings.http_host, () => { server.off('error', reject); resolve() })
+  })
+  const { port } = server.address() as AddressInfo
+  const host = settings.http_host.includes(':') ? `[${settings.http_host}]` : settings.http_host
+  const url = `http://${host}:${port}`
+  publicUrl = settings.public_url ?? `${url}/`
+  log.info({ url, publicUrl, formats: mounts.map((m) => m.adapter.prefix) }, 'gateway listening')
+
+  return {
+    url,
+    get publicUrl () { return publicUrl },
+    health,
+    async stop () {
+      if (stopping) return
+      stopping = true
+      log.info('stopping: no new requests, waiting for in-flight responses')
+      const closed = new Promise<void>((resolve) => server.close(() => { resolve() }))
+      server.closeIdleConnections()
+      const grace = setTimeout(() => { server.closeAllConnections() }, SHUTDOWN_GRACE_MS)
+      await closed
+      clearTimeout(grace)
+      lifetime.abort(new Error('node stopping'))
+      await heliaNode.stop()
+      log.info('stopped')
+    }
+  }
+}

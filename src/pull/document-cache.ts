@@ -1,0 +1,127 @@
+import { LRUCache } from 'lru-cache'
+import { CID } from 'multiformats/cid'
+import type { FormatAdapter, MetadataTarget, CacheStatus } from '../../formats/index.ts'
+import { NotFoundError, UpstreamError, UpstreamTimeoutError, UpstreamUnreachableError } from '../errors.ts'
+import type { IndexRecord } from '../index/index-record.ts'
+import type { LocalIndex } from '../index/local-index.ts'
+import type { ContentStore } from '../store/content-store.ts'
+import { readCapped } from './read-capped.ts'
+import { createSingleFlight } from './single-flight.ts'
+import type { UpstreamClient } from './upstream-client.ts'
+
+export interface CachedDocument<Doc> {
+  doc: Doc
+  record: IndexRecord
+  status: CacheStatus
+}
+
+export interface GetDocumentOptions {
+  signal: AbortSignal
+  /** Ask the upstream even if the stored copy is fresh (an artifact the copy does not list yet). */
+  revalidate?: boolean
+}
+
+/**
+ * Mutable metadata, upstream-first: a fresh stored copy is served as is; a stale
+ * one is revalidated with a conditional request; when the upstream cannot be
+ * reached or fails, the stored copy is served STALE. Parsed documents are kept in
+ * memory by CID so a hot packument is parsed once, not on every request.
+ */
+export interface DocumentCache {
+  get<Doc>(adapter: FormatAdapter<Doc>, target: MetadataTarget, options: GetDocumentOptions): Promise<CachedDocument<Doc>>
+}
+
+export interface DocumentCacheComponents {
+  index: LocalIndex
+  content: ContentStore
+  upstream: UpstreamClient
+  now?: () => number
+}
+
+const FLIGHT_DEADLINE_MS = 60_000
+
+export function createDocumentCache (components: DocumentCacheComponents, init: { memoryBytes?: number } = {}): DocumentCache {
+  const { index, content, upstream } = components
+  const now = components.now ?? Date.now
+  const flights = createSingleFlight<{ record: IndexRecord, status: CacheStatus }>()
+  const parsed = new LRUCache<string, { doc: unknown }, unknown>({
+    maxSize: init.memoryBytes ?? 128 * 1024 * 1024,
+    sizeCalculation: (_value, key) => Number(key.split('|')[1]) || 1
+  })
+
+  async function load<Doc> (adapter: FormatAdapter<Doc>, target: MetadataTarget, record: IndexRecord, signal: AbortSignal): Promise<Doc> {
+    const memoKey = `${record.cid}|${record.size}`
+    const hit = parsed.get(memoKey)
+    if (hit !== undefined) return hit.doc as Doc
+    const bytes = await content.readAll(CID.parse(record.cid), { signal, maxBytes: adapter.maxDocumentBytes })
+    const doc = adapter.parseDocument(bytes, target)
+    parsed.set(memoKey, { doc })
+    return doc
+  }
+
+  /** One conditional request upstream; stores a changed document, refreshes an unchanged one. */
+  async function revalidate<Doc> (adapter: FormatAdapter<Doc>, target: MetadataTarget, stored: IndexRecord | undefined, signal: AbortSignal): Promise<{ record: IndexRecord, status: CacheStatus }> {
+    const headers: Record<string, string> = { ...target.upstreamHeaders }
+    if (stored?.etag) headers['if-none-match'] = stored.etag
+    if (stored?.lastModified) headers['if-modified-since'] = stored.lastModified
+    const response = await upstream.fetch(target.upstreamUrl, { headers, signal })
+
+    if (response.status === 304 && stored !== undefined) {
+      await response.body?.cancel()
+      const refreshed = { ...stored, fetchedAt: now() }
+      await index.put(refreshed)
+      return { record: refreshed, status: 'HIT' }
+    }
+    if (response.status === 404 || response.status === 410) {
+      await response.body?.cancel()
+      throw new NotFoundError('not found')
+    }
+    if (!response.ok) {
+      await response.body?.cancel()
+      throw new UpstreamError(`upstream answered ${response.status} for ${target.key}`)
+    }
+    const bytes = await readCapped(response, adapter.maxDocumentBytes, target.key)
+    // a malformed document must not replace a good stored copy: parse before storing
+    const doc = adapter.parseDocument(bytes, target)
+    const added = await content.add([bytes], signal)
+    const record: IndexRecord = {
+      key: target.key,
+      kind: 'metadata',
+      cid: added.cid.toString(),
+      size: bytes.byteLength,
+      digests: [],
+      upstream: target.upstreamUrl,
+      fetchedAt: now(),
+      etag: response.headers.get('etag') ?? undefined,
+      lastModified: response.headers.get('last-modified') ?? undefined,
+      contentType: response.headers.get('content-type') ?? undefined
+    }
+    await index.put(record)
+    parsed.set(`${record.cid}|${record.size}`, { doc })
+    return { record, status: 'MISS' }
+  }
+
+  return {
+    async get (adapter, target, options) {
+      const stored = await index.get(target.key)
+      const fresh = stored !== undefined && now() - stored.fetchedAt < target.maxAgeSeconds * 1000
+      if (fresh && options.revalidate !== true) {
+        return { doc: await load(adapter, target, stored, options.signal), record: stored, status: 'HIT' }
+      }
+      try {
+        const { record, status } = await flights.run(target.key, options.signal, (shared) =>
+          revalidate(adapter, target, stored, AbortSignal.any([shared, AbortSignal.timeout(FLIGHT_DEADLINE_MS)])))
+        return { doc: await load(adapter, target, record, options.signal), record, status }
+      } catch (err) {
+        if (stored !== undefined && upstreamIsDown(err)) {
+          return { doc: await load(adapter, target, stored, options.signal), record: stored, status: 'STALE' }
+        }
+        throw err
+      }
+    }
+  }
+}
+
+function upstreamIsDown (err: unknown): boolean {
+  return err instanceof UpstreamUnreachableError || err instanceof UpstreamTimeoutError || err instanceof UpstreamError
+}
