@@ -43,6 +43,8 @@ export function takePackageName (segments: string[]): { pkg: PackageName, rest: 
   const scoped = first.startsWith('@')
   if (scoped && second === undefined) throw new BadRequestError('scoped package name needs @scope/name')
   const name = scoped ? `${first}/${second}` : first
+  // npm's limit; validate-npm-package-name only warns about it for old packages, and none are longer
+  if (name.length > 214) throw new BadRequestError('package name longer than 214 characters')
   const check = validate(name)
   if (!check.validForOldPackages) throw new BadRequestError(`invalid package name "${name}": ${(check.errors ?? [])[0] ?? 'not allowed'}`)
   return {

@@ -1,15 +1,15 @@
 import { mkdir, rm } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
-import { createAdaptorServer } from '@hono/node-server'
-import type { Server } from 'node:http'
+import { RequestError, getRequestListener } from '@hono/node-server'
+import { createServer } from 'node:http'
 import type { Logger } from 'pino'
 import { npmAdapter } from '../../formats/npm/index.ts'
 import type { NodeSettings } from '../config/load-settings.ts'
 import { createDocumentRenderer } from '../gateway/document-renderer.ts'
 import { createGateway } from '../gateway/create-gateway.ts'
 import type { Health } from '../gateway/health.ts'
-import { createLocalIndex } from '../index/local-index.ts'
+import { createLocalIndex, type LocalIndex } from '../index/local-index.ts'
 import { createArtifactCache, type ArtifactCache } from '../pull/artifact-cache.ts'
 import { createDocumentCache } from '../pull/document-cache.ts'
 import type { FormatMount } from '../pull/format-mount.ts'
@@ -23,6 +23,8 @@ export interface DpmNode {
   /** `http://host:port` the gateway listens on (the chosen port when `DPM_HTTP_PORT=0`). */
   readonly url: string
   readonly publicUrl: string
+  /** What this node has stored. */
+  readonly index: LocalIndex
   health(): Health
   /** Stops accepting, lets in-flight responses end (up to a grace period), then closes the stores. */
   stop(): Promise<void>
@@ -32,7 +34,7 @@ export interface DpmNode {
 const SHUTDOWN_GRACE_MS = 10_000
 
 /** Builds and starts a whole node: store, swarm (when keyed), pull-through core, gateway. */
-export async function startNode (settings: NodeSettings, components: { log: Logger }): Promise<DpmNode> {
+export async function startNode (settings: NodeSettings, components: { log: Logger, now?: () => number }): Promise<DpmNode> {
   const { log } = components
   let artifacts: ArtifactCache | undefined
   const metrics = createMetrics({ inflightFills: () => artifacts?.inflight ?? 0 })
@@ -55,7 +57,7 @@ export async function startNode (settings: NodeSettings, components: { log: Logg
     userAgent: `dpm/${VERSION}`,
     onRequest: (url, outcome) => { metrics.upstreamRequests.inc({ host: url.host, outcome }) }
   })
-  const documents = createDocumentCache({ index, content, upstream })
+  const documents = createDocumentCache({ index, content, upstream, now: components.now })
   artifacts = createArtifactCache({ index, content, documents, upstream, log }, { spoolDir, lifetime: lifetime.signal })
 
   let publicUrl = ''
@@ -72,7 +74,13 @@ export async function startNode (settings: NodeSettings, components: { log: Logg
   })
   const app = createGateway({ mounts, documents, artifacts, renderer, metrics, log, health })
 
-  const server = createAdaptorServer({ fetch: app.fetch, hostname: settings.http_host, port: settings.http_port }) as Server
+  const server = createServer(getRequestListener(app.fetch, {
+    // a request line Hono cannot even parse (a backslash, a bad Host): JSON, like every other error
+    errorHandler: (err: unknown) => Response.json(
+      { error: err instanceof RequestError ? `bad request: ${err.message}` : 'internal error' },
+      { status: err instanceof RequestError ? 400 : 500 }
+    )
+  }))
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(settings.http_port, settings.http_host, () => { server.off('error', reject); resolve() })
@@ -85,6 +93,7 @@ export async function startNode (settings: NodeSettings, components: { log: Logg
 
   return {
     url,
+    index,
     get publicUrl () { return publicUrl },
     health,
     async stop () {

@@ -1,7 +1,7 @@
 import { CID } from 'multiformats/cid'
 import type { Logger } from 'pino'
 import type { ArtifactLocation, ArtifactTarget, CacheStatus } from '../../formats/index.ts'
-import { NotFoundError, UpstreamError, UpstreamTimeoutError } from '../errors.ts'
+import { DpmError, NotFoundError, UpstreamError, UpstreamTimeoutError } from '../errors.ts'
 import type { IndexRecord } from '../index/index-record.ts'
 import type { LocalIndex } from '../index/local-index.ts'
 import type { ContentStore } from '../store/content-store.ts'
@@ -115,11 +115,20 @@ export function createArtifactCache (components: ArtifactCacheComponents, init: 
       const idle = setTimeout(() => controller.abort(new UpstreamTimeoutError(`upstream stalled sending ${target.key}`)), idleTimeoutMs)
       const body = response.body
       async function * teed (): AsyncGenerator<Uint8Array> {
-        for await (const chunk of body) {
+        const reader = body.getReader()
+        while (true) {
+          let read: Awaited<ReturnType<typeof reader.read>>
+          try {
+            read = await reader.read()
+          } catch (err) {
+            if (err instanceof DpmError) throw err
+            throw new UpstreamError(`upstream connection broke while sending ${target.key}`, { cause: err })
+          }
+          if (read.done) return
           idle.refresh()
-          verifier.update(chunk)
-          await spool.write(chunk)
-          yield chunk
+          verifier.update(read.value)
+          await spool.write(read.value)
+          yield read.value
         }
       }
       try {
