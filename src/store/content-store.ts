@@ -1,7 +1,8 @@
-import { unixfs, type UnixFS } from '@helia/unixfs'
+import { unixfs } from '@helia/unixfs'
 import { fixedSize } from 'ipfs-unixfs-importer/chunker'
 import type { Blockstore } from 'interface-blockstore'
 import type { CID } from 'multiformats/cid'
+import { readFile } from './read-file.ts'
 import { createTrackingBlockstore } from './tracking-blockstore.ts'
 
 /**
@@ -10,6 +11,9 @@ import { createTrackingBlockstore } from './tracking-blockstore.ts'
  * limit peers enforce over Bitswap.
  */
 export const CHUNK_SIZE = 1024 * 1024
+
+/** Leaves read ahead of a client: 4 MiB in flight per response keeps the disk busy. */
+const READ_AHEAD_BLOCKS = 4
 
 export interface AddResult {
   cid: CID
@@ -31,8 +35,6 @@ export interface ContentStore {
 }
 
 export function createContentStore (components: { blockstore: Blockstore }): ContentStore {
-  const fs: UnixFS = unixfs(components)
-
   return {
     async add (bytes, signal) {
       const tracking = createTrackingBlockstore(components.blockstore)
@@ -51,13 +53,13 @@ export function createContentStore (components: { blockstore: Blockstore }): Con
     },
 
     cat (cid, options = {}) {
-      return fs.cat(cid, options)
+      return readFile(components.blockstore, cid, { ...options, readAhead: READ_AHEAD_BLOCKS })
     },
 
     async readAll (cid, options = {}) {
       const chunks: Uint8Array[] = []
       let size = 0
-      for await (const chunk of fs.cat(cid, { signal: options.signal })) {
+      for await (const chunk of readFile(components.blockstore, cid, { signal: options.signal })) {
         size += chunk.byteLength
         if (options.maxBytes !== undefined && size > options.maxBytes) throw new RangeError(`document ${cid} is larger than ${options.maxBytes} bytes`)
         chunks.push(chunk)

@@ -1,0 +1,86 @@
+import * as dagPb from '@ipld/dag-pb'
+import { UnixFS } from 'ipfs-unixfs'
+import type { Blockstore } from 'interface-blockstore'
+import type { CID } from 'multiformats/cid'
+import * as raw from 'multiformats/codecs/raw'
+
+export interface ReadFileOptions {
+  offset?: number
+  length?: number
+  signal?: AbortSignal
+  /** Leaves loaded ahead of the consumer: bounds memory while keeping the disk busy. */
+  readAhead?: number
+}
+
+interface Span { cid: CID, start: number, end: number }
+
+/**
+ * Reads a UnixFS file (dag-pb nodes over raw leaves) as a stream, pulling leaves
+ * only as fast as the consumer takes them. The stock exporter walks the whole DAG
+ * into an unbounded queue, which holds an entire large artifact in memory when the
+ * client is slower than the disk.
+ */
+export async function * readFile (blockstore: Pick<Blockstore, 'get'>, root: CID, options: ReadFileOptions = {}): AsyncGenerator<Uint8Array> {
+  const from = options.offset ?? 0
+  const to = options.length === undefined ? Infinity : from + options.length
+  const readAhead = Math.max(1, options.readAhead ?? 4)
+  const load = (cid: CID): Promise<Uint8Array> => loadBlock(blockstore, cid, options.signal)
+
+  // leaves in file order, found depth-first; interior nodes are small and read as needed
+  async function * leaves (span: Span): AsyncGenerator<Span & { bytes?: Uint8Array }> {
+    if (span.cid.code === raw.code) { yield span; return }
+    if (span.cid.code !== dagPb.code) throw new Error(`${span.cid} is not a UnixFS file block`)
+    const node = dagPb.decode(await load(span.cid))
+    const unixfs = UnixFS.unmarshal(node.Data ?? new Uint8Array())
+    let position = span.start
+    if (unixfs.data !== undefined && unixfs.data.byteLength > 0) {
+      yield { cid: span.cid, start: position, end: position + unixfs.data.byteLength, bytes: unixfs.data }
+      position += unixfs.data.byteLength
+    }
+    for (const [i, link] of node.Links.entries()) {
+      const size = Number(unixfs.blockSizes[i] ?? 0n)
+      const child = { cid: link.Hash, start: position, end: position + size }
+      position += size
+      if (child.end <= from) continue
+      if (child.start >= to) return
+      yield * leaves(child)
+    }
+  }
+
+  const window: Array<Promise<{ span: Span, bytes: Uint8Array }>> = []
+  const walk = leaves({ cid: root, start: 0, end: Infinity })
+  let exhausted = false
+  const fill = async (): Promise<void> => {
+    while (!exhausted && window.length < readAhead) {
+      const next = await walk.next()
+      if (next.done === true) { exhausted = true; return }
+      const span = next.value
+      const pending = span.bytes !== undefined ? Promise.resolve({ span, bytes: span.bytes }) : load(span.cid).then((bytes) => ({ span, bytes }))
+      pending.catch(() => {}) // surfaced when its turn comes
+      window.push(pending)
+    }
+  }
+
+  try {
+    await fill()
+    while (window.length > 0) {
+      const { span, bytes } = await window.shift()!
+      await fill()
+      const start = Math.max(0, from - span.start)
+      const end = Math.min(bytes.byteLength, to - span.start)
+      if (end > start) yield start === 0 && end === bytes.byteLength ? bytes : bytes.subarray(start, end)
+    }
+  } finally {
+    await walk.return(undefined)
+  }
+}
+
+async function loadBlock (blockstore: Pick<Blockstore, 'get'>, cid: CID, signal?: AbortSignal): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = []
+  let size = 0
+  for await (const chunk of blockstore.get(cid, { signal })) {
+    chunks.push(chunk)
+    size += chunk.byteLength
+  }
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)
+}

@@ -1,0 +1,59 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+
+const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url))
+
+export interface SpawnedNode {
+  url: string
+  child: ChildProcess
+  /** Parsed log lines, oldest first (grows while the node runs). */
+  logs: Array<Record<string, unknown>>
+  /** Resolves with the exit code (or signal name) once the process ends. */
+  exited: Promise<number | string>
+  /** Peak resident memory so far, in bytes (Linux VmHWM). */
+  peakRss(): Promise<number>
+  stop(): Promise<number | string>
+}
+
+/**
+ * `dpm start` as its own OS process (what a user runs), on a free loopback port.
+ * `nodeOptions` go to Node itself, e.g. a heap limit.
+ */
+export async function spawnNode (init: { dataDir: string, env?: Record<string, string>, nodeOptions?: string[] }): Promise<SpawnedNode> {
+  const child = spawn(process.execPath, [...(init.nodeOptions ?? []), MAIN, 'start'], {
+    env: { ...process.env, DPM_DATA_DIR: init.dataDir, DPM_HTTP_PORT: '0', DPM_LOG_LEVEL: 'info', ...init.env },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  const logs: Array<Record<string, unknown>> = []
+  let stderr = ''
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => { stderr += d })
+  const exited = once(child, 'exit').then(([code, signal]) => (code ?? signal) as number | string)
+
+  const url = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      let entry: Record<string, unknown>
+      try { entry = JSON.parse(line) } catch { return }
+      logs.push(entry)
+      if (entry.msg === 'gateway listening') resolve(entry.url as string)
+    })
+    void exited.then((code) => { reject(new Error(`node exited (${code}) before listening: ${stderr}`)) })
+  })
+
+  return {
+    url,
+    child,
+    logs,
+    exited,
+    async peakRss () {
+      const { readFile } = await import('node:fs/promises')
+      const status = await readFile(`/proc/${child.pid}/status`, 'utf8')
+      return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) * 1024
+    },
+    async stop () {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
+      return await exited
+    }
+  }
+}

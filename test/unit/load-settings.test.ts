@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict'
+import { mkdtemp, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, it } from 'node:test'
+import { ConfigError } from '../../src/config/config-error.ts'
+import { loadSettings } from '../../src/config/load-settings.ts'
+
+const KEY = '/key/swarm/psk/1.0.0/\n/base16/\n' + 'ab'.repeat(32) + '\n'
+const base = { DPM_NPM_UPSTREAM: 'http://127.0.0.1:9/' }
+
+async function load (env: Record<string, string>, configFile?: string) {
+  return await loadSettings({ env: { ...base, ...env }, configFile, homeDir: '/home/someone' })
+}
+
+async function rejects (env: Record<string, string>, pattern: RegExp, configFile?: string): Promise<void> {
+  await assert.rejects(load(env, configFile), (err: unknown) => {
+    assert.ok(err instanceof ConfigError)
+    assert.ok(!err.message.includes('\n'), 'one line')
+    assert.match(err.message, pattern)
+    return true
+  })
+}
+
+describe('settings', () => {
+  it('has the documented defaults', async () => {
+    const settings = await load({})
+    assert.equal(settings.data_dir, '/home/someone/.local/share/dpm')
+    assert.equal(settings.http_host, '127.0.0.1')
+    assert.equal(settings.http_port, 8484)
+    assert.deepEqual(settings.p2p_listen, ['/ip4/0.0.0.0/tcp/4001'])
+    assert.equal(settings.log_level, 'info')
+    assert.equal(settings.swarm_key, undefined)
+    assert.equal(settings.public_url, undefined)
+  })
+
+  it('puts the data dir under XDG_DATA_HOME when set', async () => {
+    assert.equal((await load({ XDG_DATA_HOME: '/xdg' })).data_dir, '/xdg/dpm')
+  })
+
+  it('reads every setting from the environment', async () => {
+    const settings = await load({
+      DPM_DATA_DIR: '/data', DPM_HTTP_HOST: '0.0.0.0', DPM_HTTP_PORT: '0', DPM_PUBLIC_URL: 'https://cache.example.test',
+      DPM_SWARM_KEY: KEY, DPM_P2P_LISTEN: '/ip4/0.0.0.0/tcp/4001, /ip6/::/tcp/4001', DPM_LOG_LEVEL: 'debug',
+      DPM_NPM_UPSTREAM: 'http://registry.example.test/npm', DPM_ADMIN_TOKEN: 'a-long-enough-secret'
+    })
+    assert.equal(settings.data_dir, '/data')
+    assert.equal(settings.http_port, 0)
+    assert.equal(settings.public_url, 'https://cache.example.test/')
+    assert.deepEqual(settings.p2p_listen, ['/ip4/0.0.0.0/tcp/4001', '/ip6/::/tcp/4001'])
+    assert.equal(settings.npm_upstream, 'http://registry.example.test/npm/')
+    assert.equal(Buffer.from(settings.swarm_key!).toString(), KEY)
+  })
+
+  it('reads a YAML file, and the environment wins over it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dpm-config-'))
+    const file = join(dir, 'dpm.yaml')
+    await writeFile(file, 'http_port: 9000\nlog_level: warn\ndata_dir: /from-file\n')
+    const settings = await load({ DPM_LOG_LEVEL: 'error' }, file)
+    assert.equal(settings.http_port, 9000)
+    assert.equal(settings.log_level, 'error')
+    assert.equal(settings.data_dir, '/from-file')
+    assert.equal((await load({ DPM_CONFIG: file })).http_port, 9000)
+  })
+
+  it('reads the swarm key from a file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dpm-config-'))
+    await writeFile(join(dir, 'swarm.key'), KEY)
+    const settings = await load({ DPM_SWARM_KEY_FILE: join(dir, 'swarm.key') })
+    assert.equal(Buffer.from(settings.swarm_key!).toString(), KEY)
+    await rejects({ DPM_SWARM_KEY_FILE: join(dir, 'missing.key') }, /^DPM_SWARM_KEY_FILE: cannot read .*ENOENT/)
+    await writeFile(join(dir, 'bad.key'), 'not a key')
+    await rejects({ DPM_SWARM_KEY_FILE: join(dir, 'bad.key') }, /^DPM_SWARM_KEY_FILE: .*swarm\.key/)
+  })
+
+  it('stops on a bad value with one line naming the setting', async () => {
+    await rejects({ DPM_HTTP_PORT: 'eighty' }, /^DPM_HTTP_PORT: expected a port number .*"eighty"/)
+    await rejects({ DPM_HTTP_PORT: '70000' }, /^DPM_HTTP_PORT: /)
+    await rejects({ DPM_HTTP_PORT: '-1' }, /^DPM_HTTP_PORT: /)
+    await rejects({ DPM_LOG_LEVEL: 'loud' }, /^DPM_LOG_LEVEL: expected one of debug, info, warn, error/)
+    await rejects({ DPM_PUBLIC_URL: 'not a url' }, /^DPM_PUBLIC_URL: /)
+    await rejects({ DPM_PUBLIC_URL: 'ftp://files.example.test/' }, /^DPM_PUBLIC_URL: expected an http/)
+    await rejects({ DPM_NPM_UPSTREAM: 'registry' }, /^DPM_NPM_UPSTREAM: /)
+    await rejects({ DPM_P2P_LISTEN: 'tcp://0.0.0.0:4001' }, /^DPM_P2P_LISTEN: expected comma-separated multiaddrs/)
+    await rejects({ DPM_SWARM_KEY: 'secret' }, /^DPM_SWARM_KEY: expected a kubo swarm\.key/)
+    await rejects({ DPM_ADMIN_TOKEN: 'short' }, /^DPM_ADMIN_TOKEN: must be at least 16/)
+  })
+
+  it('names the file and the problem when the config file is wrong', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dpm-config-'))
+    await rejects({}, /^DPM_CONFIG: cannot read .*nope\.yaml/, join(dir, 'nope.yaml'))
+    await writeFile(join(dir, 'list.yaml'), '- a\n- b\n')
+    await rejects({}, /^DPM_CONFIG: .* must be a YAML mapping/, join(dir, 'list.yaml'))
+    await writeFile(join(dir, 'typo.yaml'), 'http_prot: 80\n')
+    await rejects({}, /^DPM_CONFIG: .* unknown setting "http_prot"/, join(dir, 'typo.yaml'))
+    await writeFile(join(dir, 'broken.yaml'), 'http_port: [\n')
+    await rejects({}, /^DPM_CONFIG: cannot read /, join(dir, 'broken.yaml'))
+    await writeFile(join(dir, 'port.yaml'), 'http_port: lots\n')
+    await rejects({}, /^DPM_HTTP_PORT: /, join(dir, 'port.yaml'))
+  })
+})
