@@ -108,7 +108,7 @@ export async function startFakeNpmRegistry (): Promise<FakeNpmRegistry> {
   app.get('*', async (c) => {
     const path = decodeURIComponent(new URL(c.req.url).pathname.slice(1))
     const tarball = path.match(/^(.+)\/-\/[^/]+-(\d[^/]*)\.tgz$/)
-    if (tarball !== null) return serveTarball(tarball[1]!, tarball[2]!)
+    if (tarball !== null) return serveTarball(tarball[1]!, tarball[2]!, (c.env as { incoming: IncomingMessage }).incoming)
     const versions = packages.get(path)
     if (versions === undefined) return new Response(null, { status: 404 })
     const packument = JSON.stringify({
@@ -128,12 +128,12 @@ export async function startFakeNpmRegistry (): Promise<FakeNpmRegistry> {
     return new Response(packument, { headers: { 'content-type': 'application/json', etag } })
   })
 
-  function serveTarball (name: string, version: string): Response {
+  function serveTarball (name: string, version: string, incoming: IncomingMessage): Response {
     const v = packages.get(name)?.get(version)
     if (v === undefined) return new Response(null, { status: 404 })
     const size = v.tarball instanceof Uint8Array ? v.tarball.byteLength : v.tarball.size
     const source = v.tarball instanceof Uint8Array ? [v.tarball] : generate(v.tarball.size)
-    const body = v.truncate ? cutHalfway(source, size) : ReadableStream.from(source)
+    const body = v.truncate ? cutHalfway(source, size, incoming) : ReadableStream.from(source)
     return new Response(body, { headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) } })
   }
 
@@ -144,8 +144,8 @@ export async function startFakeNpmRegistry (): Promise<FakeNpmRegistry> {
   return registry
 }
 
-/** Sends half of the declared bytes, then errors the body, which resets the connection. */
-function cutHalfway (source: Iterable<Uint8Array> | AsyncIterable<Uint8Array>, size: number): ReadableStream<Uint8Array> {
+/** Sends half of the declared bytes, then resets the connection. */
+function cutHalfway (source: Iterable<Uint8Array> | AsyncIterable<Uint8Array>, size: number, incoming: IncomingMessage): ReadableStream<Uint8Array> {
   return ReadableStream.from((async function * () {
     let sent = 0
     for await (const chunk of source) {
@@ -155,6 +155,8 @@ function cutHalfway (source: Iterable<Uint8Array> | AsyncIterable<Uint8Array>, s
       sent += part.byteLength
       yield part
     }
-    throw new Error('connection cut by the test')
+    // let the half that was sent leave before the reset
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    incoming.socket.destroy()
   })())
 }
