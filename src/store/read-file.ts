@@ -47,7 +47,7 @@ export async function * readFile (blockstore: Pick<Blockstore, 'get'>, root: CID
     }
   }
 
-  const window: Array<Promise<{ span: Span, bytes: Uint8Array }>> = []
+  const window: Array<Promise<{ span: Span, chunks: Uint8Array[] }>> = []
   const walk = leaves({ cid: root, start: 0, end: Infinity })
   let exhausted = false
   const fill = async (): Promise<void> => {
@@ -55,7 +55,7 @@ export async function * readFile (blockstore: Pick<Blockstore, 'get'>, root: CID
       const next = await walk.next()
       if (next.done === true) { exhausted = true; return }
       const span = next.value
-      const pending = span.bytes !== undefined ? Promise.resolve({ span, bytes: span.bytes }) : load(span.cid).then((bytes) => ({ span, bytes }))
+      const pending = span.bytes !== undefined ? Promise.resolve({ span, chunks: [span.bytes] }) : loadChunks(blockstore, span.cid, options.signal).then((chunks) => ({ span, chunks }))
       pending.catch(() => {}) // surfaced when its turn comes
       window.push(pending)
     }
@@ -64,23 +64,29 @@ export async function * readFile (blockstore: Pick<Blockstore, 'get'>, root: CID
   try {
     await fill()
     while (window.length > 0) {
-      const { span, bytes } = await window.shift()!
+      const { span, chunks } = await window.shift()!
       await fill()
-      const start = Math.max(0, from - span.start)
-      const end = Math.min(bytes.byteLength, to - span.start)
-      if (end > start) yield start === 0 && end === bytes.byteLength ? bytes : bytes.subarray(start, end)
+      // the chunks as the blockstore read them: no copy into one buffer per leaf
+      let position = span.start
+      for (const chunk of chunks) {
+        const start = Math.max(0, from - position)
+        const end = Math.min(chunk.byteLength, to - position)
+        position += chunk.byteLength
+        if (end > start) yield start === 0 && end === chunk.byteLength ? chunk : chunk.subarray(start, end)
+      }
     }
   } finally {
     await walk.return(undefined)
   }
 }
 
-async function loadBlock (blockstore: Pick<Blockstore, 'get'>, cid: CID, signal?: AbortSignal): Promise<Uint8Array> {
+async function loadChunks (blockstore: Pick<Blockstore, 'get'>, cid: CID, signal?: AbortSignal): Promise<Uint8Array[]> {
   const chunks: Uint8Array[] = []
-  let size = 0
-  for await (const chunk of blockstore.get(cid, { signal })) {
-    chunks.push(chunk)
-    size += chunk.byteLength
-  }
-  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)
+  for await (const chunk of blockstore.get(cid, { signal })) chunks.push(chunk)
+  return chunks
+}
+
+async function loadBlock (blockstore: Pick<Blockstore, 'get'>, cid: CID, signal?: AbortSignal): Promise<Uint8Array> {
+  const chunks = await loadChunks(blockstore, cid, signal)
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)
 }

@@ -45,7 +45,8 @@ function generatedBlock (i: number, length: number): Buffer {
   return block
 }
 
-async function * generate (size: number): AsyncGenerator<Uint8Array> {
+/** The bytes of a generated tarball of `size` bytes, one MiB at a time. */
+export async function * generateTarball (size: number): AsyncGenerator<Uint8Array> {
   for (let i = 0, sent = 0; sent < size; i++) {
     const length = Math.min(BLOCK, size - sent)
     yield generatedBlock(i, length)
@@ -132,7 +133,7 @@ export async function startFakeNpmRegistry (): Promise<FakeNpmRegistry> {
     const v = packages.get(name)?.get(version)
     if (v === undefined) return new Response(null, { status: 404 })
     const size = v.tarball instanceof Uint8Array ? v.tarball.byteLength : v.tarball.size
-    const source = v.tarball instanceof Uint8Array ? [v.tarball] : generate(v.tarball.size)
+    const source = v.tarball instanceof Uint8Array ? [v.tarball] : generateTarball(v.tarball.size)
     const body = v.truncate ? cutHalfway(source, size, incoming) : ReadableStream.from(source)
     return new Response(body, { headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) } })
   }
