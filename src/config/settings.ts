@@ -24,6 +24,26 @@ const multiaddrList = v.pipe(
   v.check((addrs) => addrs.every((a) => a.startsWith('/')), 'expected comma-separated multiaddrs such as /ip4/0.0.0.0/tcp/4001')
 )
 
+const peerId = /^(12D3Koo[1-9A-HJ-NP-Za-km-z]{45}|Qm[1-9A-HJ-NP-Za-km-z]{44})$/
+
+const peerIdList = v.pipe(
+  text,
+  v.transform((list) => list.split(',').map((s) => s.trim()).filter(Boolean)),
+  v.check((ids) => ids.every((id) => peerId.test(id)), 'expected comma-separated peer ids such as 12D3KooW...')
+)
+
+const dialableList = v.pipe(
+  multiaddrList,
+  v.check((addrs) => addrs.every((a) => /\/p2p\/[1-9A-HJ-NP-Za-km-z]+$/.test(a)), 'every bootstrap multiaddr must end in /p2p/<peer id>')
+)
+
+const flag = v.pipe(
+  text,
+  v.toLowerCase(),
+  v.picklist(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'], 'expected true or false'),
+  v.transform((value) => ['true', '1', 'yes', 'on'].includes(value))
+)
+
 /** The kubo swarm.key format: a header, an encoding line, and 32 bytes in that encoding. */
 const swarmKeyText = v.pipe(
   text,
@@ -45,6 +65,10 @@ export const SettingsSchema = v.object({
   swarm_key_file: v.optional(v.pipe(text, v.minLength(1, 'must not be empty'))),
   swarm_key: v.optional(swarmKeyText),
   p2p_listen: v.optional(multiaddrList, '/ip4/0.0.0.0/tcp/4001'),
+  bootstrap: v.optional(dialableList, ''),
+  mdns: v.optional(flag, true),
+  /** Empty: every member of the swarm is trusted. */
+  trusted_peers: v.optional(peerIdList, ''),
   log_level: v.optional(v.picklist(LOG_LEVELS, `expected one of ${LOG_LEVELS.join(', ')}`), 'info'),
   npm_upstream: v.optional(httpUrl),
   admin_token: v.optional(v.pipe(text, v.minLength(16, 'must be at least 16 characters')))

@@ -25,13 +25,15 @@ export interface ReadOptions {
   offset?: number
   length?: number
   signal?: AbortSignal
+  /** Fetch blocks this node lacks from swarm peers (Bitswap); otherwise a missing block is an error at once. */
+  network?: boolean
 }
 
 /** Artifacts and documents as UnixFS files (raw 1 MiB leaves, CIDv1) in the node's blockstore. */
 export interface ContentStore {
   add(bytes: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, signal?: AbortSignal): Promise<AddResult>
   cat(cid: CID, options?: ReadOptions): AsyncIterable<Uint8Array>
-  readAll(cid: CID, options?: { signal?: AbortSignal, maxBytes?: number }): Promise<Uint8Array>
+  readAll(cid: CID, options?: ReadOptions & { maxBytes?: number }): Promise<Uint8Array>
 }
 
 export function createContentStore (components: { blockstore: Blockstore }): ContentStore {
@@ -59,7 +61,7 @@ export function createContentStore (components: { blockstore: Blockstore }): Con
     async readAll (cid, options = {}) {
       const chunks: Uint8Array[] = []
       let size = 0
-      for await (const chunk of readFile(components.blockstore, cid, { signal: options.signal })) {
+      for await (const chunk of readFile(components.blockstore, cid, { signal: options.signal, network: options.network })) {
         size += chunk.byteLength
         if (options.maxBytes !== undefined && size > options.maxBytes) throw new RangeError(`document ${cid} is larger than ${options.maxBytes} bytes`)
         chunks.push(chunk)

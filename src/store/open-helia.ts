@@ -1,33 +1,39 @@
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { loadOrCreateSelfKey } from '@libp2p/config'
+import { withBitswap } from '@helia/bitswap'
 import { withLibp2pLight } from '@helia/libp2p'
+import { loadOrCreateSelfKey } from '@libp2p/config'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { FsBlockstore } from 'blockstore-fs'
 import { LevelDatastore } from 'datastore-level'
 import { createHeliaLight, type Helia } from 'helia'
-import type { Libp2p, PeerId } from '@libp2p/interface'
-import { createLibp2pOptions } from '../swarm/libp2p-options.ts'
+import type { Libp2p, PeerId, PrivateKey } from '@libp2p/interface'
+import { bitswapOptions } from '../swarm/bitswap-options.ts'
+import { createLibp2pOptions, type SwarmServices } from '../swarm/libp2p-options.ts'
 
 export interface OpenHeliaInit {
   dataDir: string
   /** Without a swarm key the node has no libp2p at all: it runs alone. */
   swarmKey?: Uint8Array
   listen: string[]
+  bootstrap: string[]
+  mdns: boolean
 }
 
 export interface HeliaNode {
   helia: Helia
   /** Present only when the node is in a swarm. */
-  libp2p?: Libp2p
+  libp2p?: Libp2p<SwarmServices>
   peerId: PeerId
+  privateKey: PrivateKey
   stop(): Promise<void>
 }
 
 /**
  * The embedded IPFS node: blocks in `blockstore-fs`, everything else in
  * `datastore-level`, both under the data dir. The peer identity lives in the
- * datastore, so it survives restarts with or without a swarm.
+ * datastore, so it survives restarts with or without a swarm. With a swarm key,
+ * Bitswap serves and fetches blocks among the swarm's peers.
  */
 export async function openHelia (init: OpenHeliaInit): Promise<HeliaNode> {
   await mkdir(init.dataDir, { recursive: true })
@@ -38,17 +44,23 @@ export async function openHelia (init: OpenHeliaInit): Promise<HeliaNode> {
   const privateKey = await loadOrCreateSelfKey(datastore)
 
   const light = createHeliaLight({ blockstore, datastore })
-  const helia = init.swarmKey === undefined
-    ? light
-    : withLibp2pLight(light, createLibp2pOptions({ privateKey, swarmKey: init.swarmKey, listen: init.listen }))
-  await helia.start()
+  let libp2p: Libp2p<SwarmServices> | undefined
+  if (init.swarmKey !== undefined) {
+    const options = createLibp2pOptions({ ...init, privateKey, swarmKey: init.swarmKey })
+    const networked = withBitswap(withLibp2pLight(light, options), bitswapOptions)
+    await networked.start()
+    libp2p = networked.libp2p
+  } else {
+    await light.start()
+  }
 
   return {
-    helia,
-    libp2p: 'libp2p' in helia ? helia.libp2p as Libp2p : undefined,
+    helia: light,
+    libp2p,
     peerId: peerIdFromPrivateKey(privateKey),
+    privateKey,
     async stop () {
-      await helia.stop()
+      await light.stop()
       await datastore.close()
       await blockstore.close()
     }

@@ -1,6 +1,5 @@
 import * as dagPb from '@ipld/dag-pb'
 import { UnixFS } from 'ipfs-unixfs'
-import type { Blockstore } from 'interface-blockstore'
 import type { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 
@@ -10,6 +9,8 @@ export interface ReadFileOptions {
   signal?: AbortSignal
   /** Leaves loaded ahead of the consumer: bounds memory while keeping the disk busy. */
   readAhead?: number
+  /** Fetch missing blocks from peers (Bitswap) instead of failing at once. */
+  network?: boolean
 }
 
 interface Span { cid: CID, start: number, end: number }
@@ -20,11 +21,12 @@ interface Span { cid: CID, start: number, end: number }
  * into an unbounded queue, which holds an entire large artifact in memory when the
  * client is slower than the disk.
  */
-export async function * readFile (blockstore: Pick<Blockstore, 'get'>, root: CID, options: ReadFileOptions = {}): AsyncGenerator<Uint8Array> {
+export async function * readFile (blockstore: BlockGetter, root: CID, options: ReadFileOptions = {}): AsyncGenerator<Uint8Array> {
   const from = options.offset ?? 0
   const to = options.length === undefined ? Infinity : from + options.length
   const readAhead = Math.max(1, options.readAhead ?? 4)
-  const load = (cid: CID): Promise<Uint8Array> => loadBlock(blockstore, cid, options.signal)
+  const get = { signal: options.signal, offline: options.network !== true }
+  const load = (cid: CID): Promise<Uint8Array> => loadBlock(blockstore, cid, get)
 
   // leaves in file order, found depth-first; interior nodes are small and read as needed
   async function * leaves (span: Span): AsyncGenerator<Span & { bytes?: Uint8Array }> {
@@ -55,7 +57,7 @@ export async function * readFile (blockstore: Pick<Blockstore, 'get'>, root: CID
       const next = await walk.next()
       if (next.done === true) { exhausted = true; return }
       const span = next.value
-      const pending = span.bytes !== undefined ? Promise.resolve({ span, chunks: [span.bytes] }) : loadChunks(blockstore, span.cid, options.signal).then((chunks) => ({ span, chunks }))
+      const pending = span.bytes !== undefined ? Promise.resolve({ span, chunks: [span.bytes] }) : loadChunks(blockstore, span.cid, get).then((chunks) => ({ span, chunks }))
       pending.catch(() => {}) // surfaced when its turn comes
       window.push(pending)
     }
@@ -80,13 +82,20 @@ export async function * readFile (blockstore: Pick<Blockstore, 'get'>, root: CID
   }
 }
 
-async function loadChunks (blockstore: Pick<Blockstore, 'get'>, cid: CID, signal?: AbortSignal): Promise<Uint8Array[]> {
+interface GetOptions { signal?: AbortSignal, offline: boolean }
+
+/** A blockstore, or Helia's, which takes `offline` to stay off the network. */
+export interface BlockGetter {
+  get(cid: CID, options: GetOptions): AsyncIterable<Uint8Array> | Iterable<Uint8Array>
+}
+
+async function loadChunks (blockstore: BlockGetter, cid: CID, options: GetOptions): Promise<Uint8Array[]> {
   const chunks: Uint8Array[] = []
-  for await (const chunk of blockstore.get(cid, { signal })) chunks.push(chunk)
+  for await (const chunk of blockstore.get(cid, options)) chunks.push(chunk)
   return chunks
 }
 
-async function loadBlock (blockstore: Pick<Blockstore, 'get'>, cid: CID, signal?: AbortSignal): Promise<Uint8Array> {
-  const chunks = await loadChunks(blockstore, cid, signal)
+async function loadBlock (blockstore: BlockGetter, cid: CID, options: GetOptions): Promise<Uint8Array> {
+  const chunks = await loadChunks(blockstore, cid, options)
   return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)
 }

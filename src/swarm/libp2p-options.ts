@@ -1,23 +1,37 @@
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
-import { identify } from '@libp2p/identify'
+import { bootstrap } from '@libp2p/bootstrap'
+import { gossipsub, type GossipSub } from '@libp2p/gossipsub'
+import { identify, type Identify } from '@libp2p/identify'
+import { mdns } from '@libp2p/mdns'
 import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
-import type { PrivateKey } from '@libp2p/interface'
+import type { PeerDiscovery, PrivateKey } from '@libp2p/interface'
 import type { Libp2pOptions } from 'libp2p'
 
 export interface Libp2pOptionsInit {
   privateKey: PrivateKey
   swarmKey: Uint8Array
   listen: string[]
+  bootstrap: string[]
+  mdns: boolean
+}
+
+export type SwarmServices = {
+  identify: Identify
+  pubsub: GossipSub
 }
 
 /**
  * libp2p from explicit parts only, never the public defaults: TCP (the one
  * transport the pre-shared key protects; WebRTC and WebTransport skip it), noise,
- * yamux, identify. No public bootstrap, DHT or delegated routing.
+ * yamux, identify, gossipsub for the index. Peers come from `DPM_BOOTSTRAP` and
+ * mDNS on the LAN; no public bootstrap, DHT or delegated routing.
  */
-export function createLibp2pOptions (init: Libp2pOptionsInit): Libp2pOptions<{ identify: ReturnType<ReturnType<typeof identify>> }> {
+export function createLibp2pOptions (init: Libp2pOptionsInit): Libp2pOptions<SwarmServices> {
+  const peerDiscovery: Array<(components: any) => PeerDiscovery> = []
+  if (init.bootstrap.length > 0) peerDiscovery.push(bootstrap({ list: init.bootstrap }))
+  if (init.mdns) peerDiscovery.push(mdns())
   return {
     privateKey: init.privateKey,
     addresses: { listen: init.listen },
@@ -25,7 +39,20 @@ export function createLibp2pOptions (init: Libp2pOptionsInit): Libp2pOptions<{ i
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionProtector: preSharedKey({ psk: init.swarmKey }),
-    peerDiscovery: [],
-    services: { identify: identify() }
+    peerDiscovery,
+    connectionManager: {
+      // swarm peers are tagged keep-alive; a restarting peer is redialed for about two minutes
+      reconnectRetries: 10,
+      reconnectRetryInterval: 1000,
+      reconnectBackoffFactor: 1.5
+    },
+    services: {
+      identify: identify(),
+      pubsub: gossipsub({
+        // a lone node still records what it fetches; peers that join later pull the index head
+        allowPublishToZeroTopicPeers: true,
+        emitSelf: false
+      })
+    }
   }
 }

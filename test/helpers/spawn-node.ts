@@ -23,7 +23,7 @@ export interface SpawnedNode {
  */
 export async function spawnNode (init: { dataDir: string, env?: Record<string, string>, nodeOptions?: string[] }): Promise<SpawnedNode> {
   const child = spawn(process.execPath, [...(init.nodeOptions ?? []), MAIN, 'start'], {
-    env: { ...process.env, DPM_DATA_DIR: init.dataDir, DPM_HTTP_PORT: '0', DPM_LOG_LEVEL: 'info', ...init.env },
+    env: { ...process.env, DPM_DATA_DIR: init.dataDir, DPM_HTTP_PORT: '0', DPM_LOG_LEVEL: 'info', DPM_MDNS: 'false', DPM_P2P_LISTEN: '/ip4/127.0.0.1/tcp/0', ...init.env },
     stdio: ['ignore', 'pipe', 'pipe']
   })
   const logs: Array<Record<string, unknown>> = []

@@ -35,6 +35,9 @@ export async function startTestNode (init: { npmUpstream: string, dataDir?: stri
     http_host: '127.0.0.1',
     http_port: 0,
     p2p_listen: [],
+    bootstrap: [],
+    mdns: false,
+    trusted_peers: [],
     log_level: 'debug',
     npm_upstream: init.npmUpstream.endsWith('/') ? init.npmUpstream : `${init.npmUpstream}/`,
     ...init.settings
