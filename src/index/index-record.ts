@@ -23,6 +23,8 @@ export const IndexRecordSchema = v.object({
   fetchedAt: v.number(),
   etag: v.optional(v.string()),
   lastModified: v.optional(v.string()),
-  contentType: v.optional(v.string())
+  contentType: v.optional(v.string()),
+  /** The peer that made the record, in records shared through the swarm. */
+  peer: v.optional(v.string())
 })
 export type IndexRecord = v.InferOutput<typeof IndexRecordSchema>

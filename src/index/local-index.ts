@@ -13,7 +13,7 @@ export interface LocalIndex {
 
 const PREFIX = '/dpm/index'
 
-export function createLocalIndex (components: { datastore: Datastore }): LocalIndex {
+export function createLocalIndex (components: { datastore: Datastore }, init: { onPut?(record: IndexRecord): void } = {}): LocalIndex {
   const { datastore } = components
   const keyOf = (key: string): Key => new Key(`${PREFIX}/${Buffer.from(key).toString('base64url')}`)
   const decode = (bytes: Uint8Array): IndexRecord | undefined => {
@@ -36,6 +36,7 @@ export function createLocalIndex (components: { datastore: Datastore }): LocalIn
     },
     async put (record) {
       await datastore.put(keyOf(record.key), Buffer.from(JSON.stringify(record)))
+      init.onPut?.(record)
     },
     async delete (key) {
       await datastore.delete(keyOf(key))

@@ -10,6 +10,12 @@ import { createDocumentRenderer } from '../gateway/document-renderer.ts'
 import { createGateway } from '../gateway/create-gateway.ts'
 import type { Health } from '../gateway/health.ts'
 import { createLocalIndex, type LocalIndex } from '../index/local-index.ts'
+import { createPeerIndex } from '../index/peer-index.ts'
+import { createSwarmIndex, type SwarmIndex } from '../index/swarm-index.ts'
+import { createTrustPolicy } from '../index/trust-policy.ts'
+import { keepPeers } from '../swarm/keep-peers.ts'
+import { loadBlock, type BlockGetter } from '../store/read-file.ts'
+import type { CID } from 'multiformats/cid'
 import { createArtifactCache, type ArtifactCache } from '../pull/artifact-cache.ts'
 import { createDocumentCache } from '../pull/document-cache.ts'
 import type { FormatMount } from '../pull/format-mount.ts'
@@ -51,14 +57,33 @@ export async function startNode (settings: NodeSettings, components: { log: Logg
   if (settings.npm_upstream !== undefined) mounts.push({ adapter: npmAdapter, upstream: settings.npm_upstream })
   else log.warn('DPM_NPM_UPSTREAM is not set and `npm config get registry` gave nothing: npm is disabled')
 
-  const index = createLocalIndex(heliaNode.helia)
+  let swarm: SwarmIndex | undefined
+  const index = createLocalIndex(heliaNode.helia, {
+    onPut: (record) => { swarm?.publish(record).catch((err: Error) => log.warn({ err: err.message }, 'could not publish a record')) }
+  })
   const content = createContentStore(heliaNode.helia)
+  const blocks = heliaNode.helia.blockstore as unknown as BlockGetter & { put(cid: CID, bytes: Uint8Array): Promise<unknown> }
+  let unkeep = (): void => {}
+  if (heliaNode.libp2p !== undefined) {
+    unkeep = keepPeers(heliaNode.libp2p, log)
+    swarm = createSwarmIndex({
+      pubsub: heliaNode.libp2p.services.pubsub,
+      privateKey: heliaNode.privateKey,
+      peerId: heliaNode.peerId.toString(),
+      localIndex: index,
+      peerIndex: createPeerIndex(heliaNode.helia),
+      blocks: { put: (cid, bytes) => blocks.put(cid, bytes), get: (cid, { signal }) => loadBlock(blocks, cid, { signal, offline: false }) },
+      trust: createTrustPolicy(settings.trusted_peers),
+      metrics,
+      log
+    })
+  }
   const upstream = createUpstreamClient({
     userAgent: `dpm/${VERSION}`,
     onRequest: (url, outcome) => { metrics.upstreamRequests.inc({ host: url.host, outcome }) }
   })
-  const documents = createDocumentCache({ index, content, upstream, now: components.now })
-  artifacts = createArtifactCache({ index, content, documents, upstream, log }, { spoolDir, lifetime: lifetime.signal })
+  const documents = createDocumentCache({ index, content, upstream, now: components.now, swarm, blocks, log })
+  artifacts = createArtifactCache({ index, content, documents, upstream, log, swarm, metrics }, { spoolDir, lifetime: lifetime.signal })
 
   let publicUrl = ''
   const renderer = createDocumentRenderer({ baseUrl: (mount) => `${publicUrl}${mount.adapter.prefix.slice(1)}/` })
@@ -106,6 +131,8 @@ export async function startNode (settings: NodeSettings, components: { log: Logg
       await closed
       clearTimeout(grace)
       lifetime.abort(new Error('node stopping'))
+      swarm?.stop()
+      unkeep()
       await heliaNode.stop()
       log.info('stopped')
     }

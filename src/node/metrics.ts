@@ -6,6 +6,8 @@ export interface Metrics {
   responses: Counter<'format' | 'cache' | 'status'>
   upstreamRequests: Counter<'host' | 'outcome'>
   inflightFills: Gauge
+  indexRecords: Counter<'outcome' | 'reason'>
+  peerFetches: Counter<'outcome'>
 }
 
 export function createMetrics (sources: { inflightFills(): number }): Metrics {
@@ -30,6 +32,18 @@ export function createMetrics (sources: { inflightFills(): number }): Metrics {
       help: 'Artifacts being fetched from upstreams right now',
       registers: [registry],
       collect () { this.set(sources.inflightFills()) }
+    }),
+    indexRecords: new Counter({
+      name: 'dpm_index_records_total',
+      help: 'Signed index records from peers: accepted, or rejected with the reason (signature, untrusted, payload, content)',
+      labelNames: ['outcome', 'reason'],
+      registers: [registry]
+    }),
+    peerFetches: new Counter({
+      name: 'dpm_peer_fetches_total',
+      help: 'Content fetched from swarm peers over Bitswap, by outcome',
+      labelNames: ['outcome'],
+      registers: [registry]
     })
   }
 }

@@ -4,10 +4,13 @@ import type { ArtifactLocation, ArtifactTarget, CacheStatus } from '../../format
 import { DpmError, NotFoundError, UpstreamError, UpstreamTimeoutError } from '../errors.ts'
 import type { IndexRecord } from '../index/index-record.ts'
 import type { LocalIndex } from '../index/local-index.ts'
+import type { SwarmIndex, SwarmRecord } from '../index/swarm-index.ts'
+import type { Metrics } from '../node/metrics.ts'
 import type { ContentStore } from '../store/content-store.ts'
 import { resolveRange, type ByteRange } from './byte-range.ts'
 import type { DocumentCache } from './document-cache.ts'
 import type { FormatMount } from './format-mount.ts'
+import { openPeerSource, PeerFetchError } from './peer-source.ts'
 import { createSpool, type Spool } from './spool.ts'
 import type { UpstreamClient } from './upstream-client.ts'
 import { createVerifier } from './verifier.ts'
@@ -45,6 +48,9 @@ export interface ArtifactCacheComponents {
   documents: DocumentCache
   upstream: UpstreamClient
   log: Logger
+  /** Present when the node is in a swarm: peers are asked before the upstream. */
+  swarm?: SwarmIndex
+  metrics?: Pick<Metrics, 'peerFetches'>
 }
 
 export interface ArtifactCacheInit {
@@ -63,13 +69,33 @@ export interface ArtifactCacheInit {
   verifyBeforeHeadersBytes?: number
 }
 
+interface FillStart {
+  spool: Spool
+  size?: number
+  status: CacheStatus
+}
+
 interface Fill {
-  ready: Promise<{ spool: Spool, size?: number }>
+  ready: Promise<FillStart>
   done: Promise<IndexRecord>
 }
 
+interface Source {
+  status: CacheStatus
+  size?: number
+  chunks: AsyncGenerator<Uint8Array>
+  /** The record the bytes were fetched by, when they come from a peer. */
+  peer?: SwarmRecord
+}
+
+/** A peer's bytes failed verification: the fill is retried once, without that peer. */
+export class PeerContentError extends DpmError {
+  override name = 'PeerContentError'
+  override readonly status = 502
+}
+
 export function createArtifactCache (components: ArtifactCacheComponents, init: ArtifactCacheInit): ArtifactCache {
-  const { index, content, documents, upstream, log } = components
+  const { index, content, documents, upstream, log, swarm, metrics } = components
   const headersTimeoutMs = init.headersTimeoutMs ?? 30_000
   const idleTimeoutMs = init.idleTimeoutMs ?? 60_000
   const verifyBeforeHeadersBytes = init.verifyBeforeHeadersBytes ?? 4 * 1024 * 1024
@@ -88,33 +114,69 @@ export function createArtifactCache (components: ArtifactCacheComponents, init: 
     return location
   }
 
-  function startFill (mount: FormatMount, target: ArtifactTarget): Fill {
-    const controller = new AbortController()
-    const stop = (): void => { controller.abort(init.lifetime.reason) }
-    init.lifetime.addEventListener('abort', stop, { once: true })
-    const ready = Promise.withResolvers<{ spool: Spool, size?: number }>()
-    ready.promise.catch(() => {}) // its rejection is also `done`'s, which is handled below
+  /** Peers' records for the artifact whose digests agree with what the upstream published. */
+  async function peerCandidates (target: ArtifactTarget, location: ArtifactLocation): Promise<SwarmRecord[]> {
+    if (swarm === undefined) return []
+    const records = await swarm.lookup(target.key)
+    return records.filter((r) => r.kind === 'artifact' && location.digests.every((d) => r.digests.some((o) => o.algorithm === d.algorithm && o.hex === d.hex)))
+  }
 
-    const done = (async (): Promise<IndexRecord> => {
-      const location = await locate(mount, target, controller.signal)
-      const headersTimer = setTimeout(() => controller.abort(new UpstreamTimeoutError(`upstream did not answer for ${target.key}`)), headersTimeoutMs)
-      let response: Response
+  /** Peers first (each gets a few seconds to start), then the upstream. */
+  async function openSource (target: ArtifactTarget, location: ArtifactLocation, signal: AbortSignal): Promise<Source> {
+    for (const record of await peerCandidates(target, location)) {
       try {
-        // identity: the bytes stored must be the artifact itself, not a transfer encoding of it
-        response = await upstream.fetch(location.url, { headers: { 'accept-encoding': 'identity' }, signal: controller.signal })
-      } finally {
-        clearTimeout(headersTimer)
+        const chunks = await openPeerSource(content, record, signal)
+        metrics?.peerFetches.inc({ outcome: 'started' })
+        return { status: 'PEER', size: record.size, peer: record, chunks: resumeFromUpstream(chunks, target, location, signal) }
+      } catch (err) {
+        metrics?.peerFetches.inc({ outcome: 'no-start' })
+        log.info({ key: target.key, peer: record.peer, err: (err as Error).message }, 'peer did not deliver, trying the next source')
       }
-      if (response.status === 404 || response.status === 410) throw new NotFoundError(`${target.key} not found upstream`)
-      if (!response.ok || response.body === null) throw new UpstreamError(`upstream answered ${response.status} for ${target.key}`)
-      const declared = response.headers.has('content-length') ? Number(response.headers.get('content-length')) : location.size
+    }
+    const upstreamSource = await openUpstream(target, location, 0, signal)
+    return { status: 'MISS', ...upstreamSource }
+  }
 
-      const spool = await createSpool(init.spoolDir)
-      ready.resolve({ spool, size: declared })
-      const verifier = createVerifier(location.digests, target.key)
-      const idle = setTimeout(() => controller.abort(new UpstreamTimeoutError(`upstream stalled sending ${target.key}`)), idleTimeoutMs)
-      const body = response.body
-      async function * teed (): AsyncGenerator<Uint8Array> {
+  /** A peer transfer that breaks midway continues from the upstream where it stopped. */
+  async function * resumeFromUpstream (chunks: AsyncGenerator<Uint8Array>, target: ArtifactTarget, location: ArtifactLocation, signal: AbortSignal): AsyncGenerator<Uint8Array> {
+    let received = 0
+    try {
+      for await (const chunk of chunks) {
+        received += chunk.byteLength
+        yield chunk
+      }
+      return
+    } catch (err) {
+      if (!(err instanceof PeerFetchError)) throw err
+      metrics?.peerFetches.inc({ outcome: 'broke' })
+      log.warn({ key: target.key, received, err: err.message }, 'peer transfer broke, resuming from the upstream')
+    }
+    yield * (await openUpstream(target, location, received, signal)).chunks
+  }
+
+  async function openUpstream (target: ArtifactTarget, location: ArtifactLocation, offset: number, signal: AbortSignal): Promise<{ size?: number, chunks: AsyncGenerator<Uint8Array> }> {
+    const headersDeadline = new AbortController()
+    const timer = setTimeout(() => { headersDeadline.abort(new UpstreamTimeoutError(`upstream did not answer for ${target.key}`)) }, headersTimeoutMs)
+    let response: Response
+    try {
+      // identity: the bytes stored must be the artifact itself, not a transfer encoding of it
+      const headers: Record<string, string> = { 'accept-encoding': 'identity' }
+      if (offset > 0) headers.range = `bytes=${offset}-`
+      response = await upstream.fetch(location.url, { headers, signal: AbortSignal.any([signal, headersDeadline.signal]) })
+    } finally {
+      clearTimeout(timer)
+    }
+    if (response.status === 404 || response.status === 410) throw new NotFoundError(`${target.key} not found upstream`)
+    const expected = offset > 0 ? 206 : 200
+    if (response.status !== expected || response.body === null) {
+      await response.body?.cancel()
+      throw new UpstreamError(`upstream answered ${response.status} for ${target.key}${offset > 0 ? ` (resuming at byte ${offset})` : ''}`)
+    }
+    const length = response.headers.get('content-length')
+    const body = response.body
+    return {
+      size: length === null ? location.size : offset + Number(length),
+      chunks: (async function * () {
         const reader = body.getReader()
         while (true) {
           let read: Awaited<ReturnType<typeof reader.read>>
@@ -125,24 +187,47 @@ export function createArtifactCache (components: ArtifactCacheComponents, init: 
             throw new UpstreamError(`upstream connection broke while sending ${target.key}`, { cause: err })
           }
           if (read.done) return
-          idle.refresh()
-          verifier.update(read.value)
-          await spool.write(read.value)
           yield read.value
+        }
+      })()
+    }
+  }
+
+  function startFill (mount: FormatMount, target: ArtifactTarget): Fill {
+    const controller = new AbortController()
+    const stop = (): void => { controller.abort(init.lifetime.reason) }
+    init.lifetime.addEventListener('abort', stop, { once: true })
+    const ready = Promise.withResolvers<FillStart>()
+    ready.promise.catch(() => {}) // its rejection is also `done`'s, which is handled below
+
+    const done = (async (): Promise<IndexRecord> => {
+      const location = await locate(mount, target, controller.signal)
+      const source = await openSource(target, location, controller.signal)
+      const spool = await createSpool(init.spoolDir)
+      ready.resolve({ spool, size: source.size, status: source.status })
+      const verifier = createVerifier(location.digests, target.key)
+      const idle = setTimeout(() => controller.abort(new UpstreamTimeoutError(`no bytes for ${target.key} in ${idleTimeoutMs} ms`)), idleTimeoutMs)
+      async function * teed (): AsyncGenerator<Uint8Array> {
+        for await (const chunk of source.chunks) {
+          idle.refresh()
+          verifier.update(chunk)
+          await spool.write(chunk)
+          yield chunk
         }
       }
       try {
         const added = await content.add(teed(), controller.signal)
-        if (declared !== undefined && verifier.bytes !== declared) {
-          await added.discard()
-          throw new UpstreamError(`upstream sent ${verifier.bytes} of ${declared} bytes for ${target.key}`)
-        }
         let digests
         try {
+          if (source.size !== undefined && verifier.bytes !== source.size) {
+            throw new UpstreamError(`received ${verifier.bytes} of ${source.size} bytes for ${target.key}`)
+          }
           digests = verifier.verify()
         } catch (err) {
           await added.discard()
-          throw err
+          if (source.peer === undefined) throw err
+          swarm?.reject(source.peer, (err as Error).message)
+          throw new PeerContentError(`a peer sent wrong bytes for ${target.key}`, { cause: err })
         }
         const record: IndexRecord = {
           key: target.key,
@@ -156,6 +241,7 @@ export function createArtifactCache (components: ArtifactCacheComponents, init: 
         }
         await index.put(record)
         spool.finish()
+        if (source.peer !== undefined) metrics?.peerFetches.inc({ outcome: 'verified' })
         return record
       } catch (err) {
         spool.fail(err as Error)
@@ -165,17 +251,25 @@ export function createArtifactCache (components: ArtifactCacheComponents, init: 
       }
     })()
 
-    done.then(
-      (record) => { log.debug({ key: target.key, cid: record.cid, size: record.size }, 'stored') },
-      (err: Error) => {
+    const fill: Fill = {
+      ready: ready.promise,
+      // forget a failed fill before anyone waiting on it hears of the failure, so a retry starts afresh
+      done: done.catch((err: Error) => {
+        forget()
         ready.reject(err)
         log.warn({ key: target.key, err: err.message }, 'fill failed')
-      }
-    ).finally(() => {
+        throw err
+      })
+    }
+    fill.done.then((record) => {
+      forget()
+      log.debug({ key: target.key, cid: record.cid, size: record.size }, 'stored')
+    }, () => {})
+    function forget (): void {
       init.lifetime.removeEventListener('abort', stop)
-      fills.delete(target.key)
-    })
-    return { ready: ready.promise, done }
+      if (fills.get(target.key) === fill) fills.delete(target.key)
+    }
+    return fill
   }
 
   function serveStored (record: IndexRecord, rangeHeader: string | undefined): ServedArtifact {
@@ -188,28 +282,38 @@ export function createArtifactCache (components: ArtifactCacheComponents, init: 
     get inflight () { return fills.size },
 
     async get (mount, target, options) {
-      let fill = fills.get(target.key)
-      if (fill === undefined) {
-        const record = await index.get(target.key)
-        if (record !== undefined) return serveStored(record, options.range)
-        // another request may have started the fill while we read the index
-        fill = fills.get(target.key) ?? startFill(mount, target)
-        fills.set(target.key, fill)
-      }
-      const { spool, size } = await abortable(fill.ready, options.signal)
-      const range = resolveRange(options.range, size)
-      // take the reader first: it keeps the spool open while we wait
-      const body = range === undefined ? spool.reader() : spool.reader(range.start, range.end + 1)
-      if (body === undefined) return { ...serveStored(await abortable(fill.done, options.signal), options.range), status: 'MISS' }
       try {
-        await abortable(Promise.race([spool.reached(verifyBeforeHeadersBytes), fill.done]), options.signal)
-        if (spool.failure !== undefined) throw spool.failure
+        return await serve(mount, target, options)
       } catch (err) {
-        await body.cancel()
+        // nothing reached the client yet: try again, now without the peer that lied
+        if (err instanceof PeerContentError) return await serve(mount, target, options)
         throw err
       }
-      return { status: 'MISS', body, size, range }
     }
+  }
+
+  async function serve (mount: FormatMount, target: ArtifactTarget, options: GetArtifactOptions): Promise<ServedArtifact> {
+    let fill = fills.get(target.key)
+    if (fill === undefined) {
+      const record = await index.get(target.key)
+      if (record !== undefined) return serveStored(record, options.range)
+      // another request may have started the fill while we read the index
+      fill = fills.get(target.key) ?? startFill(mount, target)
+      fills.set(target.key, fill)
+    }
+    const { spool, size, status } = await abortable(fill.ready, options.signal)
+    const range = resolveRange(options.range, size)
+    // take the reader first: it keeps the spool open while we wait
+    const body = range === undefined ? spool.reader() : spool.reader(range.start, range.end + 1)
+    if (body === undefined) return { ...serveStored(await abortable(fill.done, options.signal), options.range), status }
+    try {
+      await abortable(Promise.race([spool.reached(verifyBeforeHeadersBytes), fill.done]), options.signal)
+      if (spool.failure !== undefined) throw spool.failure
+    } catch (err) {
+      await body.cancel()
+      throw err
+    }
+    return { status, body, size, range }
   }
 }
 

@@ -6,6 +6,11 @@ import type { IndexRecord } from '../index/index-record.ts'
 import type { LocalIndex } from '../index/local-index.ts'
 import type { ContentStore } from '../store/content-store.ts'
 import { readCapped } from './read-capped.ts'
+import { decodeManifest } from '../index/metadata-manifest.ts'
+import { withoutUndefined } from '../index/record-codec.ts'
+import type { SwarmIndex } from '../index/swarm-index.ts'
+import { loadBlock, type BlockGetter } from '../store/read-file.ts'
+import type { Logger } from 'pino'
 import { createSingleFlight } from './single-flight.ts'
 import type { UpstreamClient } from './upstream-client.ts'
 
@@ -36,9 +41,16 @@ export interface DocumentCacheComponents {
   content: ContentStore
   upstream: UpstreamClient
   now?: () => number
+  /** Present when the node is in a swarm: peers answer when the upstream cannot. */
+  swarm?: SwarmIndex
+  blocks?: BlockGetter
+  log?: Logger
 }
 
 const FLIGHT_DEADLINE_MS = 60_000
+/** How long one peer may take to hand over a document, and how many peers are tried. */
+const PEER_DOCUMENT_MS = 15_000
+const PEER_ATTEMPTS = 3
 
 export function createDocumentCache (components: DocumentCacheComponents, init: { memoryBytes?: number } = {}): DocumentCache {
   const { index, content, upstream } = components
@@ -101,6 +113,40 @@ export function createDocumentCache (components: DocumentCacheComponents, init: 
     return { record, status: 'MISS' }
   }
 
+  /** A copy newer than ours from a peer's manifest, while the upstream is down. */
+  async function fromPeers<Doc> (adapter: FormatAdapter<Doc>, target: MetadataTarget, stored: IndexRecord | undefined, signal: AbortSignal): Promise<CachedDocument<Doc> | undefined> {
+    const { swarm, blocks } = components
+    if (swarm === undefined || blocks === undefined) return undefined
+    const newer = (await swarm.lookup(target.key)).filter((r) => r.kind === 'metadata' && r.fetchedAt > (stored?.fetchedAt ?? -1))
+    for (const candidate of newer.slice(0, PEER_ATTEMPTS)) {
+      try {
+        const peerSignal = AbortSignal.any([signal, AbortSignal.timeout(PEER_DOCUMENT_MS)])
+        const manifest = decodeManifest(await loadBlock(blocks, CID.parse(candidate.cid), { signal: peerSignal, offline: false }))
+        if (manifest === undefined) throw new Error('not a metadata manifest')
+        const bytes = await content.readAll(manifest.body, { signal: peerSignal, network: true, maxBytes: adapter.maxDocumentBytes })
+        const doc = adapter.parseDocument(bytes, target)
+        const record: IndexRecord = withoutUndefined({
+          key: target.key,
+          kind: 'metadata',
+          cid: manifest.body.toString(),
+          size: bytes.byteLength,
+          digests: [],
+          upstream: manifest.upstream,
+          fetchedAt: manifest.fetchedAt,
+          etag: manifest.etag,
+          lastModified: manifest.lastModified,
+          contentType: manifest.contentType
+        })
+        await index.put(record)
+        parsed.set(`${record.cid}|${record.size}`, { doc })
+        return { doc, record, status: 'PEER' }
+      } catch (err) {
+        components.log?.info({ key: target.key, peer: candidate.peer, err: (err as Error).message }, 'peer could not supply a document')
+      }
+    }
+    return undefined
+  }
+
   return {
     async get (adapter, target, options) {
       const stored = await index.get(target.key)
@@ -113,9 +159,10 @@ export function createDocumentCache (components: DocumentCacheComponents, init: 
           revalidate(adapter, target, stored, AbortSignal.any([shared, AbortSignal.timeout(FLIGHT_DEADLINE_MS)])))
         return { doc: await load(adapter, target, record, options.signal), record, status }
       } catch (err) {
-        if (stored !== undefined && upstreamIsDown(err)) {
-          return { doc: await load(adapter, target, stored, options.signal), record: stored, status: 'STALE' }
-        }
+        if (!upstreamIsDown(err)) throw err
+        const fromPeer = await fromPeers(adapter, target, stored, options.signal)
+        if (fromPeer !== undefined) return fromPeer
+        if (stored !== undefined) return { doc: await load(adapter, target, stored, options.signal), record: stored, status: 'STALE' }
         throw err
       }
     }

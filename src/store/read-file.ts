@@ -82,7 +82,7 @@ export async function * readFile (blockstore: BlockGetter, root: CID, options: R
   }
 }
 
-interface GetOptions { signal?: AbortSignal, offline: boolean }
+export interface GetOptions { signal?: AbortSignal, offline: boolean }
 
 /** A blockstore, or Helia's, which takes `offline` to stay off the network. */
 export interface BlockGetter {
@@ -95,7 +95,8 @@ async function loadChunks (blockstore: BlockGetter, cid: CID, options: GetOption
   return chunks
 }
 
-async function loadBlock (blockstore: BlockGetter, cid: CID, options: GetOptions): Promise<Uint8Array> {
+/** One whole block (from peers too, unless `offline`). */
+export async function loadBlock (blockstore: BlockGetter, cid: CID, options: GetOptions): Promise<Uint8Array> {
   const chunks = await loadChunks(blockstore, cid, options)
   return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)
 }

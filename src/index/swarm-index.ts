@@ -1,0 +1,199 @@
+import * as dagCbor from '@ipld/dag-cbor'
+import { CID } from 'multiformats/cid'
+import type { PrivateKey } from '@libp2p/interface'
+import type { GossipSub } from '@libp2p/gossipsub'
+import type { Logger } from 'pino'
+import type { Metrics } from '../node/metrics.ts'
+import type { IndexRecord } from './index-record.ts'
+import type { LocalIndex } from './local-index.ts'
+import { encodeManifest } from './metadata-manifest.ts'
+import type { PeerIndex } from './peer-index.ts'
+import { fromPayload, toPayload } from './record-codec.ts'
+import { EnvelopeError, INDEX_HEAD, INDEX_RECORD, open, seal } from './signed-envelope.ts'
+import { readSnapshot, writeSnapshot } from './index-snapshot.ts'
+import type { TrustPolicy } from './trust-policy.ts'
+
+export const INDEX_TOPIC = '/dpm/index/1'
+
+/** A record as the swarm shares it: for metadata, `cid` is the manifest's. */
+export type SwarmRecord = IndexRecord & { peer: string }
+
+/**
+ * The signed name index: every record this node makes is signed with its libp2p
+ * key, spread over gossipsub, and kept in a snapshot whose signed head peers pull
+ * when they join. Records from peers are accepted only with a valid signature from
+ * a trusted peer; every rejection is logged with its reason and counted.
+ */
+export interface SwarmIndex {
+  publish(record: IndexRecord): Promise<void>
+  lookup(key: string): Promise<SwarmRecord[]>
+  /** The peer served bytes other than its record promised. */
+  reject(record: SwarmRecord, reason: string): void
+  stop(): void
+}
+
+export interface SwarmIndexComponents {
+  pubsub: GossipSub
+  privateKey: PrivateKey
+  peerId: string
+  localIndex: LocalIndex
+  peerIndex: PeerIndex
+  blocks: { put(cid: CID, bytes: Uint8Array): Promise<unknown>, get(cid: CID, options: { signal: AbortSignal }): Promise<Uint8Array> }
+  trust: TrustPolicy
+  metrics: Metrics
+  log: Logger
+}
+
+/** Changes are gathered this long before a new snapshot is written and its head announced. */
+const SNAPSHOT_DELAY_MS = 1000
+/** How long a joining node waits for a peer's snapshot blocks. */
+const SNAPSHOT_FETCH_MS = 60_000
+
+type Message = { t: 'record' | 'head', e: Uint8Array }
+
+export function createSwarmIndex (components: SwarmIndexComponents): SwarmIndex {
+  const { pubsub, privateKey, peerId, localIndex, peerIndex, blocks, trust, metrics, log } = components
+  const signatures = new Map<string, Uint8Array>()
+  const headSeqs = new Map<string, number>()
+  let head: Uint8Array | undefined
+  let timer: NodeJS.Timeout | undefined
+  const stopped = new AbortController()
+
+  const rejected = (reason: string, detail: string, from?: string): void => {
+    metrics.indexRecords.inc({ outcome: 'rejected', reason })
+    log.warn({ reason, from, detail }, 'index record rejected')
+  }
+
+  /** The record as peers see it: metadata points at a manifest block. */
+  async function toSwarmRecord (record: IndexRecord): Promise<SwarmRecord> {
+    let cid = record.cid
+    if (record.kind === 'metadata') {
+      const manifest = await encodeManifest(record)
+      await blocks.put(manifest.cid, manifest.bytes)
+      cid = manifest.cid.toString()
+    }
+    return { ...record, cid, peer: peerId }
+  }
+
+  async function sign (record: IndexRecord): Promise<Uint8Array> {
+    const id = `${record.key}|${record.cid}|${record.fetchedAt}`
+    let envelope = signatures.get(id)
+    if (envelope === undefined) {
+      envelope = await seal(INDEX_RECORD, toPayload(await toSwarmRecord(record)), privateKey)
+      signatures.set(id, envelope)
+    }
+    return envelope
+  }
+
+  async function send (message: Message): Promise<void> {
+    try {
+      await pubsub.publish(INDEX_TOPIC, dagCbor.encode(message))
+    } catch (err) {
+      log.debug({ err: (err as Error).message }, 'gossip publish failed')
+    }
+  }
+
+  async function writeHead (): Promise<void> {
+    const envelopes: Uint8Array[] = []
+    for await (const record of localIndex.all()) envelopes.push(await sign(record))
+    const root = await writeSnapshot(envelopes, blocks)
+    head = await seal(INDEX_HEAD, { root, seq: Date.now(), count: envelopes.length }, privateKey)
+    log.debug({ root: root.toString(), count: envelopes.length }, 'index snapshot written')
+    await send({ t: 'head', e: head })
+  }
+
+  function scheduleHead (): void {
+    if (timer !== undefined || stopped.signal.aborted) return
+    timer = setTimeout(() => {
+      timer = undefined
+      writeHead().catch((err: Error) => log.warn({ err: err.message }, 'index snapshot failed'))
+    }, SNAPSHOT_DELAY_MS)
+  }
+
+  /** Verifies and stores one envelope; `expected` is the peer whose snapshot it came in. */
+  async function accept (envelope: Uint8Array, expected?: string): Promise<void> {
+    let opened
+    try {
+      opened = await open(INDEX_RECORD, envelope)
+    } catch (err) {
+      rejected('signature', (err as EnvelopeError).message, expected)
+      return
+    }
+    const signer = opened.signer.toString()
+    if (signer === peerId) return
+    if (!trust(signer)) { rejected('untrusted', `signed by ${signer}`, signer); return }
+    const record = fromPayload(opened.payload)
+    if (record === undefined || record.peer !== signer || (expected !== undefined && expected !== signer)) {
+      rejected('payload', 'malformed record, or one that names another peer than its signer', signer)
+      return
+    }
+    if (await peerIndex.add(record as SwarmRecord)) metrics.indexRecords.inc({ outcome: 'accepted', reason: '' })
+  }
+
+  async function acceptHead (envelope: Uint8Array): Promise<void> {
+    let opened
+    try {
+      opened = await open(INDEX_HEAD, envelope)
+    } catch (err) {
+      rejected('signature', `head: ${(err as Error).message}`)
+      return
+    }
+    const signer = opened.signer.toString()
+    if (signer === peerId) return
+    if (!trust(signer)) { rejected('untrusted', `head signed by ${signer}`, signer); return }
+    const payload = opened.payload as { root?: unknown, seq?: unknown }
+    const root = CID.asCID(payload?.root)
+    if (root == null || typeof payload.seq !== 'number') { rejected('payload', 'malformed head', signer); return }
+    if ((headSeqs.get(signer) ?? -1) >= payload.seq) return
+    headSeqs.set(signer, payload.seq)
+    const signal = AbortSignal.any([stopped.signal, AbortSignal.timeout(SNAPSHOT_FETCH_MS)])
+    let count = 0
+    for await (const record of readSnapshot(root, { get: (cid) => blocks.get(cid, { signal }) })) {
+      await accept(record, signer)
+      count++
+    }
+    log.info({ peer: signer, records: count }, 'pulled a peer\'s index')
+  }
+
+  const onMessage = (event: CustomEvent<{ topic: string, data: Uint8Array }>): void => {
+    if (event.detail.topic !== INDEX_TOPIC) return
+    let message: Message
+    try {
+      message = dagCbor.decode(event.detail.data)
+    } catch {
+      rejected('payload', 'undecodable gossip message')
+      return
+    }
+    const work = message?.t === 'head' ? acceptHead(message.e) : message?.t === 'record' ? accept(message.e) : undefined
+    if (work === undefined) { rejected('payload', 'unknown gossip message'); return }
+    work.catch((err: Error) => log.warn({ err: err.message }, 'index message failed'))
+  }
+  /** A peer that just subscribed gets our head: that is how a joining node learns the whole index. */
+  const onSubscription = (event: CustomEvent<{ subscriptions: Array<{ topic: string, subscribe: boolean }> }>): void => {
+    if (head === undefined) return
+    if (event.detail.subscriptions.some((s) => s.topic === INDEX_TOPIC && s.subscribe)) void send({ t: 'head', e: head })
+  }
+
+  pubsub.addEventListener('message', onMessage as never)
+  pubsub.addEventListener('subscription-change', onSubscription as never)
+  pubsub.subscribe(INDEX_TOPIC)
+  scheduleHead()
+
+  return {
+    async publish (record) {
+      await send({ t: 'record', e: await sign(record) })
+      scheduleHead()
+    },
+    lookup: (key) => peerIndex.lookup(key),
+    reject (record, reason) {
+      peerIndex.markBad(record.peer)
+      rejected('content', `${record.key} from ${record.peer}: ${reason}`, record.peer)
+    },
+    stop () {
+      stopped.abort()
+      clearTimeout(timer)
+      pubsub.removeEventListener('message', onMessage as never)
+      pubsub.removeEventListener('subscription-change', onSubscription as never)
+    }
+  }
+}

@@ -1,0 +1,43 @@
+import { CID } from 'multiformats/cid'
+import { UpstreamTimeoutError } from '../errors.ts'
+import type { SwarmRecord } from '../index/swarm-index.ts'
+import type { ContentStore } from '../store/content-store.ts'
+
+/** Peers that have a record must start sending within this time, or the upstream is asked instead. */
+export const PEER_FIRST_BYTES_MS = 5_000
+/** A peer transfer that stalls this long is given up (and resumed from the upstream). */
+export const PEER_IDLE_MS = 15_000
+
+export class PeerFetchError extends Error {
+  override name = 'PeerFetchError'
+}
+
+/**
+ * An artifact's bytes from swarm peers over Bitswap, by the root CID in a peer's
+ * record. Resolves once the first bytes have arrived, so a caller can fall back
+ * to the upstream before it has promised anything to a client.
+ */
+export async function openPeerSource (content: ContentStore, record: SwarmRecord, signal: AbortSignal): Promise<AsyncGenerator<Uint8Array>> {
+  const stall = new AbortController()
+  const chunks = content.cat(CID.parse(record.cid), { network: true, signal: AbortSignal.any([signal, stall.signal]) })[Symbol.asyncIterator]()
+  /** The next chunk, or a stall: the timer runs only while waiting on the peer, not on our consumer. */
+  const next = async (ms: number): Promise<IteratorResult<Uint8Array>> => {
+    const timer = setTimeout(() => { stall.abort(new UpstreamTimeoutError(`peer ${record.peer} sent nothing for ${ms} ms`)) }, ms)
+    try {
+      return await chunks.next()
+    } catch (err) {
+      throw new PeerFetchError(`peer transfer of ${record.key} from ${record.peer} failed: ${(err as Error).message}`, { cause: err })
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  const first = await next(PEER_FIRST_BYTES_MS)
+  return (async function * () {
+    try {
+      for (let result = first; result.done !== true; result = await next(PEER_IDLE_MS)) yield result.value
+    } finally {
+      await chunks.return?.(undefined)
+    }
+  })()
+}
