@@ -1,7 +1,9 @@
 import * as dagCbor from '@ipld/dag-cbor'
 import { CID } from 'multiformats/cid'
 import type { PrivateKey } from '@libp2p/interface'
-import type { GossipSub } from '@libp2p/gossipsub'
+import type { Libp2p } from '@libp2p/interface'
+import type { SwarmServices } from '../swarm/libp2p-options.ts'
+import { startHeadExchange } from './head-exchange.ts'
 import type { Logger } from 'pino'
 import type { Metrics } from '../node/metrics.ts'
 import type { IndexRecord } from './index-record.ts'
@@ -20,8 +22,8 @@ export type SwarmRecord = IndexRecord & { peer: string }
 
 /**
  * The signed name index: every record this node makes is signed with its libp2p
- * key, spread over gossipsub, and kept in a snapshot whose signed head peers pull
- * when they join. Records from peers are accepted only with a valid signature from
+ * key, spread over gossipsub, and kept in a snapshot whose signed head peers ask
+ * for when they connect (and hear over gossip when it changes). Records from peers are accepted only with a valid signature from
  * a trusted peer; every rejection is logged with its reason and counted.
  */
 export interface SwarmIndex {
@@ -29,11 +31,11 @@ export interface SwarmIndex {
   lookup(key: string): Promise<SwarmRecord[]>
   /** The peer served bytes other than its record promised. */
   reject(record: SwarmRecord, reason: string): void
-  stop(): void
+  stop(): Promise<void>
 }
 
 export interface SwarmIndexComponents {
-  pubsub: GossipSub
+  libp2p: Libp2p<SwarmServices>
   privateKey: PrivateKey
   peerId: string
   localIndex: LocalIndex
@@ -52,7 +54,8 @@ const SNAPSHOT_FETCH_MS = 60_000
 type Message = { t: 'record' | 'head', e: Uint8Array }
 
 export function createSwarmIndex (components: SwarmIndexComponents): SwarmIndex {
-  const { pubsub, privateKey, peerId, localIndex, peerIndex, blocks, trust, metrics, log } = components
+  const { libp2p, privateKey, peerId, localIndex, peerIndex, blocks, trust, metrics, log } = components
+  const pubsub = libp2p.services.pubsub
   const signatures = new Map<string, Uint8Array>()
   const headSeqs = new Map<string, number>()
   let head: Uint8Array | undefined
@@ -168,15 +171,13 @@ export function createSwarmIndex (components: SwarmIndexComponents): SwarmIndex 
     if (work === undefined) { rejected('payload', 'unknown gossip message'); return }
     work.catch((err: Error) => log.warn({ err: err.message }, 'index message failed'))
   }
-  /** A peer that just subscribed gets our head: that is how a joining node learns the whole index. */
-  const onSubscription = (event: CustomEvent<{ subscriptions: Array<{ topic: string, subscribe: boolean }> }>): void => {
-    if (head === undefined) return
-    if (event.detail.subscriptions.some((s) => s.topic === INDEX_TOPIC && s.subscribe)) void send({ t: 'head', e: head })
-  }
-
   pubsub.addEventListener('message', onMessage as never)
-  pubsub.addEventListener('subscription-change', onSubscription as never)
   pubsub.subscribe(INDEX_TOPIC)
+  const stopExchange = startHeadExchange(libp2p, {
+    currentHead: () => head,
+    onHead: (envelope) => acceptHead(envelope),
+    log
+  })
   scheduleHead()
 
   return {
@@ -189,11 +190,11 @@ export function createSwarmIndex (components: SwarmIndexComponents): SwarmIndex 
       peerIndex.markBad(record.peer)
       rejected('content', `${record.key} from ${record.peer}: ${reason}`, record.peer)
     },
-    stop () {
+    async stop () {
       stopped.abort()
       clearTimeout(timer)
       pubsub.removeEventListener('message', onMessage as never)
-      pubsub.removeEventListener('subscription-change', onSubscription as never)
+      await (await stopExchange)()
     }
   }
 }

@@ -67,7 +67,7 @@ export async function startNode (settings: NodeSettings, components: { log: Logg
   if (heliaNode.libp2p !== undefined) {
     unkeep = keepPeers(heliaNode.libp2p, log)
     swarm = createSwarmIndex({
-      pubsub: heliaNode.libp2p.services.pubsub,
+      libp2p: heliaNode.libp2p,
       privateKey: heliaNode.privateKey,
       peerId: heliaNode.peerId.toString(),
       localIndex: index,
@@ -131,7 +131,7 @@ export async function startNode (settings: NodeSettings, components: { log: Logg
       await closed
       clearTimeout(grace)
       lifetime.abort(new Error('node stopping'))
-      swarm?.stop()
+      await swarm?.stop()
       unkeep()
       await heliaNode.stop()
       log.info('stopped')

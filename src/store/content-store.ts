@@ -14,6 +14,11 @@ export const CHUNK_SIZE = 1024 * 1024
 
 /** Leaves read ahead of a client: 4 MiB in flight per response keeps the disk busy. */
 const READ_AHEAD_BLOCKS = 4
+/**
+ * Leaves wanted at once from peers: Bitswap answers a want per round trip, so a
+ * deeper window keeps the pipe full (bounded: 16 MiB in flight per transfer).
+ */
+const NETWORK_READ_AHEAD_BLOCKS = Number(process.env.DPM_NET_RA ?? 16)
 
 export interface AddResult {
   cid: CID
@@ -55,7 +60,7 @@ export function createContentStore (components: { blockstore: Blockstore }): Con
     },
 
     cat (cid, options = {}) {
-      return readFile(components.blockstore, cid, { ...options, readAhead: READ_AHEAD_BLOCKS })
+      return readFile(components.blockstore, cid, { ...options, readAhead: options.network === true ? NETWORK_READ_AHEAD_BLOCKS : READ_AHEAD_BLOCKS })
     },
 
     async readAll (cid, options = {}) {
