@@ -14,6 +14,8 @@ export interface FakeVersion {
   wrongIntegrity?: boolean
   /** Declare the full length, send half, then cut the connection. */
   truncate?: boolean
+  /** More fields for the packument's version object, e.g. `dependencies`. */
+  manifest?: Record<string, unknown>
 }
 
 export type UpstreamMode = 'up' | 'down' | 'error'
@@ -109,13 +111,14 @@ export async function startFakeNpmRegistry (): Promise<FakeNpmRegistry> {
   app.get('*', async (c) => {
     const path = decodeURIComponent(new URL(c.req.url).pathname.slice(1))
     const tarball = path.match(/^(.+)\/-\/[^/]+-(\d[^/]*)\.tgz$/)
-    if (tarball !== null) return serveTarball(tarball[1]!, tarball[2]!, (c.env as { incoming: IncomingMessage }).incoming)
+    if (tarball !== null) return serveTarball(tarball[1]!, tarball[2]!, (c.env as { incoming: IncomingMessage }).incoming, c.req.header('range'))
     const versions = packages.get(path)
     if (versions === undefined) return new Response(null, { status: 404 })
     const packument = JSON.stringify({
       name: path,
       'dist-tags': { latest: [...versions.keys()].at(-1) },
       versions: Object.fromEntries([...versions.values()].map((v) => [v.version, {
+        ...v.manifest,
         name: path,
         version: v.version,
         scripts: { postinstall: 'true' },
@@ -129,13 +132,17 @@ export async function startFakeNpmRegistry (): Promise<FakeNpmRegistry> {
     return new Response(packument, { headers: { 'content-type': 'application/json', etag } })
   })
 
-  function serveTarball (name: string, version: string, incoming: IncomingMessage): Response {
+  function serveTarball (name: string, version: string, incoming: IncomingMessage, range?: string): Response {
     const v = packages.get(name)?.get(version)
     if (v === undefined) return new Response(null, { status: 404 })
     const size = v.tarball instanceof Uint8Array ? v.tarball.byteLength : v.tarball.size
-    const source = v.tarball instanceof Uint8Array ? [v.tarball] : generateTarball(v.tarball.size)
-    const body = v.truncate ? cutHalfway(source, size, incoming) : ReadableStream.from(source)
-    return new Response(body, { headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) } })
+    // `bytes=N-` only: what a node resuming a broken transfer asks for
+    const from = Number(/^bytes=(\d+)-$/.exec(range ?? '')?.[1] ?? 0)
+    const source = skip(v.tarball instanceof Uint8Array ? [v.tarball] : generateTarball(v.tarball.size), from)
+    const body = v.truncate ? cutHalfway(source, size - from, incoming) : ReadableStream.from(source)
+    const headers: Record<string, string> = { 'content-type': 'application/octet-stream', 'content-length': String(size - from) }
+    if (from === 0) return new Response(body, { headers })
+    return new Response(body, { status: 206, headers: { ...headers, 'content-range': `bytes ${from}-${size - 1}/${size}` } })
   }
 
   const server = createAdaptorServer({ fetch: app.fetch }) as Server
@@ -143,6 +150,15 @@ export async function startFakeNpmRegistry (): Promise<FakeNpmRegistry> {
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
   registry.url = url
   return registry
+}
+
+async function * skip (source: Iterable<Uint8Array> | AsyncIterable<Uint8Array>, bytes: number): AsyncGenerator<Uint8Array> {
+  let skipped = 0
+  for await (const chunk of source) {
+    if (skipped + chunk.byteLength <= bytes) { skipped += chunk.byteLength; continue }
+    yield chunk.subarray(Math.max(0, bytes - skipped))
+    skipped = bytes
+  }
 }
 
 /** Sends half of the declared bytes, then resets the connection. */
