@@ -1,0 +1,157 @@
+import assert from 'node:assert/strict'
+import { createHash, randomBytes } from 'node:crypto'
+import { execFileSync } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { after, before, describe, it } from 'node:test'
+import * as dagCbor from '@ipld/dag-cbor'
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { loadOrCreateSelfKey } from '@libp2p/config'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { tcp } from '@libp2p/tcp'
+import { multiaddr } from '@multiformats/multiaddr'
+import { LevelDatastore } from 'datastore-level'
+import { createLibp2p, type Libp2p } from 'libp2p'
+import type { PrivateKey } from '@libp2p/interface'
+import { INDEX_TOPIC } from '../../src/index/swarm-index.ts'
+import { INDEX_RECORD, seal } from '../../src/index/signed-envelope.ts'
+import { createLibp2pOptions, type SwarmServices } from '../../src/swarm/libp2p-options.ts'
+import { startFakeNpmRegistry, type FakeNpmRegistry } from '../helpers/fake-npm-registry.ts'
+import { startTestNode, type TestNode } from '../helpers/test-node.ts'
+import { health, waitFor } from '../helpers/wait-for.ts'
+
+const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url))
+const keyText = (): string => execFileSync(process.execPath, [MAIN, 'swarm-key', 'generate'], { encoding: 'utf8' })
+const sha = (algorithm: string, bytes: Uint8Array): string => createHash(algorithm).update(bytes).digest('hex')
+const LOOPBACK = ['/ip4/127.0.0.1/tcp/0']
+
+async function metric (url: string, pattern: RegExp): Promise<number> {
+  const text = await (await fetch(`${url}/-/metrics`)).text()
+  return Number(pattern.exec(text)?.[1] ?? 0)
+}
+const rejections = (url: string, reason: string): Promise<number> =>
+  metric(url, new RegExp(`dpm_index_records_total\\{outcome="rejected",reason="${reason}"\\} (\\d+)`))
+
+/** A peer identity the test controls, made before the node that will use it starts. */
+async function identityIn (dataDir: string): Promise<PrivateKey> {
+  const datastore = new LevelDatastore(join(dataDir, 'datastore'))
+  await datastore.open()
+  try {
+    return await loadOrCreateSelfKey(datastore)
+  } finally {
+    await datastore.close()
+  }
+}
+
+describe('who the swarm believes', () => {
+  const key = keyText()
+  const swarmKey = new TextEncoder().encode(key)
+  const dirs: string[] = []
+  let upstream: FakeNpmRegistry
+  let evil: TestNode
+  let evilKey: PrivateKey
+  let victim: TestNode
+  let injector: Libp2p<SwarmServices>
+  const genuine = randomBytes(40_000)
+  const decoy = randomBytes(40_000)
+
+  before(async () => {
+    upstream = await startFakeNpmRegistry()
+    upstream.publish('target', { version: '1.0.0', tarball: genuine })
+    upstream.publish('decoy', { version: '1.0.0', tarball: decoy })
+
+    // the evil peer is a real node of the swarm: trusted, holding the decoy's blocks
+    const evilDir = await mkdtemp(join(tmpdir(), 'dpm-evil-'))
+    dirs.push(evilDir)
+    evilKey = await identityIn(evilDir)
+    evil = await startTestNode({ npmUpstream: upstream.url, dataDir: evilDir, settings: { swarm_key: swarmKey, p2p_listen: LOOPBACK } })
+    assert.equal((await fetch(`${evil.url}/npm/decoy/-/decoy-1.0.0.tgz`)).status, 200)
+
+    const evilPeer = peerIdFromPrivateKey(evilKey).toString()
+    victim = await startTestNode({
+      npmUpstream: upstream.url,
+      settings: { swarm_key: swarmKey, p2p_listen: LOOPBACK, bootstrap: (await health(evil.url)).multiaddrs, trusted_peers: [evilPeer] }
+    })
+    dirs.push(victim.dataDir)
+    await waitFor('the victim to connect to the evil peer', async () => (await health(victim.url)).peers === 1)
+
+    injector = await createLibp2p(createLibp2pOptions({
+      privateKey: await generateKeyPair('Ed25519'), swarmKey, listen: [], bootstrap: [], mdns: false
+    }))
+    await injector.dial(multiaddr((await health(victim.url)).multiaddrs[0]!))
+    injector.services.pubsub.subscribe(INDEX_TOPIC)
+    const victimPeer = (await health(victim.url)).peerId
+    await waitFor('the victim to join the index topic', () => injector.services.pubsub.getSubscribers(INDEX_TOPIC).some((p) => p.toString() === victimPeer))
+  })
+  after(async () => {
+    await injector?.stop()
+    await victim?.stop()
+    await evil?.stop()
+    await upstream.close()
+    for (const dir of dirs) await rm(dir, { recursive: true, force: true })
+  })
+
+  const recordFor = (signer: string, cid: string, size: number) => ({
+    key: 'npm:tarball:target/-/target-1.0.0.tgz',
+    kind: 'artifact',
+    cid,
+    size,
+    digests: [{ algorithm: 'sha512', hex: sha('sha512', genuine) }, { algorithm: 'sha1', hex: sha('sha1', genuine) }],
+    upstream: upstream.tarballUrl('target', '1.0.0'),
+    fetchedAt: Date.now(),
+    peer: signer
+  })
+  const gossip = async (envelope: Uint8Array): Promise<void> => {
+    await injector.services.pubsub.publish(INDEX_TOPIC, dagCbor.encode({ t: 'record', e: envelope }))
+  }
+
+  it('rejects a record whose signature was tampered with', async () => {
+    const evilPeer = peerIdFromPrivateKey(evilKey).toString()
+    const envelope = await seal(INDEX_RECORD, recordFor(evilPeer, (await victim.node.index.get('npm:tarball:decoy/-/decoy-1.0.0.tgz'))?.cid ?? 'bafkqaaa', 1), evilKey)
+    envelope[envelope.byteLength - 1]! ^= 0xff
+    await gossip(envelope)
+    await waitFor('a signature rejection', async () => await rejections(victim.url, 'signature') >= 1, 10_000)
+    assert.ok(victim.logs.some((l) => l.msg === 'index record rejected' && l.reason === 'signature'))
+  })
+
+  it('rejects a correctly signed record from a peer it does not trust', async () => {
+    const stranger = await generateKeyPair('Ed25519')
+    await gossip(await seal(INDEX_RECORD, recordFor(peerIdFromPrivateKey(stranger).toString(), 'bafkqaaa', 1), stranger))
+    await waitFor('an untrusted rejection', async () => await rejections(victim.url, 'untrusted') >= 1, 10_000)
+  })
+
+  it('rejects a signed record whose CID holds other bytes, and still serves the right ones', async () => {
+    const decoyRecord = await evil.node.index.get('npm:tarball:decoy/-/decoy-1.0.0.tgz')
+    assert.ok(decoyRecord)
+    const evilPeer = peerIdFromPrivateKey(evilKey).toString()
+    await gossip(await seal(INDEX_RECORD, recordFor(evilPeer, decoyRecord.cid, decoy.byteLength), evilKey))
+    await waitFor('the victim to accept the record', async () =>
+      await metric(victim.url, /dpm_index_records_total\{outcome="accepted",reason=""\} (\d+)/) >= 1, 10_000)
+
+    const response = await fetch(`${victim.url}/npm/target/-/target-1.0.0.tgz`)
+    assert.equal(response.status, 200)
+    assert.equal(response.headers.get('x-cache'), 'MISS')
+    assert.equal(sha('sha512', new Uint8Array(await response.arrayBuffer())), sha('sha512', genuine))
+    assert.ok(await rejections(victim.url, 'content') >= 1)
+    assert.equal(upstream.count('/target/-/target-1.0.0.tgz'), 1)
+  })
+
+  it('refuses connections from a node without the swarm key, or with another', async () => {
+    const target = multiaddr((await health(victim.url)).multiaddrs[0]!)
+    const keyless = await createLibp2p({ transports: [tcp()], connectionEncrypters: [noise()], streamMuxers: [yamux()] })
+    const otherKey = await createLibp2p(createLibp2pOptions({
+      privateKey: await generateKeyPair('Ed25519'), swarmKey: new TextEncoder().encode(keyText()), listen: [], bootstrap: [], mdns: false
+    }))
+    try {
+      await assert.rejects(keyless.dial(target, { signal: AbortSignal.timeout(5000) }))
+      await assert.rejects(otherKey.dial(target, { signal: AbortSignal.timeout(5000) }))
+    } finally {
+      await keyless.stop()
+      await otherKey.stop()
+    }
+  })
+})
