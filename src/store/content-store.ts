@@ -18,7 +18,7 @@ const READ_AHEAD_BLOCKS = 4
  * Leaves wanted at once from peers: Bitswap answers a want per round trip, so a
  * deeper window keeps the pipe full (bounded: 16 MiB in flight per transfer).
  */
-const NETWORK_READ_AHEAD_BLOCKS = Number(process.env.DPM_NET_RA ?? 16)
+const NETWORK_READ_AHEAD_BLOCKS = 16
 
 export interface AddResult {
   cid: CID
