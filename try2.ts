@@ -24,4 +24,5 @@ try { for await (const c of r.body!) { h.update(c); n += c.byteLength; const now
 console.log('B', r.headers.get('x-cache'), n / MiB, 'MiB', Math.round(performance.now() - t), 'ms', h.digest('base64') === fakeTarballDigest({ size }), 'rssA', Math.round(await a.peakRss() / MiB), 'rssB', Math.round(await b.peakRss() / MiB))
 console.log('A:', a.logs.filter(l => /index|peer|snapshot|gossip/.test(String(l.msg))).map(l => JSON.stringify(l)).join('\n'))
 console.log(b.logs.filter(l => l.msg !== 'request').map(l => JSON.stringify(l)).slice(0, 30).join('\n'))
+console.log((await (await fetch(a.url + '/-/metrics')).text()).split('\n').filter(l => /^libp2p_data_transfer|^libp2p_protocol/.test(l)).join('\n'))
 await b.stop(); await a.stop(); await up.close()

@@ -49,7 +49,7 @@ export async function startNode (settings: NodeSettings, components: { log: Logg
   await rm(spoolDir, { recursive: true, force: true })
   await mkdir(spoolDir, { recursive: true })
 
-  const heliaNode = await openHelia({ dataDir: settings.data_dir, swarmKey: settings.swarm_key, listen: settings.p2p_listen, bootstrap: settings.bootstrap, mdns: settings.mdns })
+  const heliaNode = await openHelia({ dataDir: settings.data_dir, swarmKey: settings.swarm_key, listen: settings.p2p_listen, bootstrap: settings.bootstrap, mdns: settings.mdns, registry: metrics.registry })
   if (heliaNode.libp2p === undefined) log.info('no swarm key set: running alone, without P2P')
   else log.info({ peerId: heliaNode.peerId.toString(), multiaddrs: heliaNode.libp2p.getMultiaddrs().map(String) }, 'joined the private swarm')
 

@@ -3,7 +3,10 @@ import { join } from 'node:path'
 import { withBitswap } from '@helia/bitswap'
 import { withLibp2pLight } from '@helia/libp2p'
 import { loadOrCreateSelfKey } from '@libp2p/config'
+import { defaultLogger } from '@libp2p/logger'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { prometheusMetrics } from '@libp2p/prometheus-metrics'
+import type { Registry } from 'prom-client'
 import { FsBlockstore } from 'blockstore-fs'
 import { LevelDatastore } from 'datastore-level'
 import { createHeliaLight, type Helia } from 'helia'
@@ -18,6 +21,8 @@ export interface OpenHeliaInit {
   listen: string[]
   bootstrap: string[]
   mdns: boolean
+  /** libp2p and Bitswap metrics (per-peer bytes received, among others) go here. */
+  registry?: Registry
 }
 
 export interface HeliaNode {
@@ -43,10 +48,13 @@ export async function openHelia (init: OpenHeliaInit): Promise<HeliaNode> {
   await datastore.open()
   const privateKey = await loadOrCreateSelfKey(datastore)
 
-  const light = createHeliaLight({ blockstore, datastore })
+  const metrics = init.registry === undefined
+    ? undefined
+    : prometheusMetrics({ registry: init.registry, collectDefaultMetrics: false, preserveExistingMetrics: true })({ logger: defaultLogger() })
+  const light = createHeliaLight({ blockstore, datastore, metrics })
   let libp2p: Libp2p<SwarmServices> | undefined
   if (init.swarmKey !== undefined) {
-    const options = createLibp2pOptions({ ...init, privateKey, swarmKey: init.swarmKey })
+    const options = { ...createLibp2pOptions({ ...init, privateKey, swarmKey: init.swarmKey }), metrics: metrics && (() => metrics) }
     const networked = withBitswap(withLibp2pLight(light, options), bitswapOptions)
     await networked.start()
     libp2p = networked.libp2p

@@ -1,0 +1,94 @@
+// Bitswap between two nodes against plain HTTP from the seeder's gateway, in one
+// run: node A holds an artifact; B (no upstream) pulls it over Bitswap through its
+// own gateway (X-Cache: PEER); a client pulls the same bytes from A's gateway over
+// HTTP. Then a fan-out: one seeder, 4 leechers fetching at once.
+// Run alone: `npm run bench:swarm` (BENCH_SIZE_MIB, default 1024; BENCH_FANOUT_MIB, default 256).
+import { execFile, execFileSync } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { startFakeNpmRegistry } from '../test/helpers/fake-npm-registry.ts'
+import { spawnNode, type SpawnedNode } from '../test/helpers/spawn-node.ts'
+import { health, waitFor } from '../test/helpers/wait-for.ts'
+
+const MiB = 1024 * 1024
+const size = Number(process.env.BENCH_SIZE_MIB ?? 1024) * MiB
+const fanoutSize = Number(process.env.BENCH_FANOUT_MIB ?? 256) * MiB
+const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url))
+const key = execFileSync(process.execPath, [MAIN, 'swarm-key', 'generate'], { encoding: 'utf8' })
+
+/** Downloads with curl to /dev/null: bytes, seconds, and the X-Cache header. */
+async function curl (url: string): Promise<{ bytes: number, seconds: number, cache: string }> {
+  const { stdout } = await promisify(execFile)('curl', ['-sf', '-o', '/dev/null', '-D', '-', '-w', '\n%{size_download} %{time_total}', url], { maxBuffer: 1 << 20 })
+  const [bytes, seconds] = stdout.trim().split('\n').at(-1)!.split(' ').map(Number)
+  return { bytes: bytes!, seconds: seconds!, cache: /x-cache: (\w+)/i.exec(stdout)?.[1] ?? '?' }
+}
+
+const work = await mkdtemp(join(tmpdir(), 'dpm-bench-swarm-'))
+const upstream = await startFakeNpmRegistry()
+const dead = await startFakeNpmRegistry()
+dead.mode = 'down'
+upstream.publish('big', { version: '1.0.0', tarball: { size } })
+upstream.publish('fan', { version: '1.0.0', tarball: { size: fanoutSize } })
+const nodes: SpawnedNode[] = []
+const start = async (name: string, env: Record<string, string>): Promise<SpawnedNode> => {
+  const node = await spawnNode({ dataDir: join(work, name), env: { DPM_SWARM_KEY: key, DPM_LOG_LEVEL: 'info', ...env } })
+  nodes.push(node)
+  return node
+}
+/** Bytes the node's Bitswap sent and received so far, from its libp2p metrics. */
+async function bitswapBytes (node: SpawnedNode): Promise<{ sent: number, received: number }> {
+  const text = await (await fetch(`${node.url}/-/metrics`)).text()
+  const read = (direction: string): number => Number(new RegExp(`libp2p_data_transfer_bytes_total\\{protocol="/ipfs/bitswap/1\\.2\\.0 ${direction}"\\} (\\d+)`).exec(text)?.[1] ?? 0)
+  return { sent: read('sent'), received: read('received') }
+}
+const mibs = (r: { bytes: number, seconds: number }): number => r.bytes / MiB / r.seconds
+const records = (node: SpawnedNode): number => node.logs.filter((l) => l.msg === 'pulled a peer\'s index').reduce((n, l) => n + Number(l.records), 0)
+
+try {
+  const a = await start('a', { DPM_NPM_UPSTREAM: upstream.url })
+  const path = '/npm/big/-/big-1.0.0.tgz'
+  await curl(`${a.url}${path}`)
+  await curl(`${a.url}/npm/fan/-/fan-1.0.0.tgz`)
+  const b = await start('b', { DPM_NPM_UPSTREAM: dead.url, DPM_BOOTSTRAP: (await health(a.url)).multiaddrs[0]! })
+  await waitFor('B to pull A\'s index', () => records(b) >= 4, 60_000)
+
+  const http = await curl(`${a.url}${path}`)
+  const bitswap = await curl(`${b.url}${path}`)
+  if (bitswap.bytes !== size || bitswap.cache !== 'PEER') throw new Error(`Bitswap run: ${bitswap.bytes} bytes, X-Cache ${bitswap.cache}`)
+  console.log(`artifact ${size / MiB} MiB, A → B on loopback`)
+  console.log(`plain HTTP from A's gateway (HIT): ${mibs(http).toFixed(0)} MiB/s`)
+  console.log(`Bitswap A → B through B's gateway (PEER): ${mibs(bitswap).toFixed(0)} MiB/s`)
+  console.log(`Bitswap / HTTP: ${(mibs(bitswap) / mibs(http)).toFixed(2)}   peak RSS A ${Math.round(await a.peakRss() / MiB)} MiB, B ${Math.round(await b.peakRss() / MiB)} MiB`)
+
+  // fan-out: 4 leechers that know the seeder and each other fetch the same artifact at once
+  const addresses = [(await health(a.url)).multiaddrs[0]!]
+  const leechers: SpawnedNode[] = []
+  for (let i = 1; i <= 4; i++) {
+    const leecher = await start(`l${i}`, { DPM_NPM_UPSTREAM: dead.url, DPM_BOOTSTRAP: addresses.join(',') })
+    addresses.push((await health(leecher.url)).multiaddrs[0]!)
+    leechers.push(leecher)
+  }
+  await waitFor('every leecher to pull the seeder\'s index', () => leechers.every((l) => records(l) >= 4), 60_000)
+  const before = await Promise.all([a, ...leechers].map(bitswapBytes))
+  const started = performance.now()
+  const results = await Promise.all(leechers.map((l) => curl(`${l.url}/npm/fan/-/fan-1.0.0.tgz`)))
+  const wall = (performance.now() - started) / 1000
+  const after = await Promise.all([a, ...leechers].map(bitswapBytes))
+  const sent = after.map((x, i) => x.sent - before[i]!.sent)
+  const received = after.map((x, i) => x.received - before[i]!.received)
+  console.log(`\nfan-out: ${fanoutSize / MiB} MiB to 4 leechers at once, ${wall.toFixed(1)} s wall, ${(4 * fanoutSize / MiB / wall).toFixed(0)} MiB/s in all`)
+  results.forEach((r, i) => {
+    console.log(`leecher ${i + 1}: ${mibs(r).toFixed(0)} MiB/s (${r.cache}), Bitswap received ${(received[i + 1]! / MiB).toFixed(0)} MiB, sent to others ${(sent[i + 1]! / MiB).toFixed(0)} MiB`)
+  })
+  const fromLeechers = sent.slice(1).reduce((x, y) => x + y, 0)
+  console.log(`seeder sent ${(sent[0]! / MiB).toFixed(0)} MiB, leechers sent each other ${(fromLeechers / MiB).toFixed(0)} MiB (${(100 * fromLeechers / (sent[0]! + fromLeechers)).toFixed(0)} % of all Bitswap bytes)`)
+  console.log('(Bitswap counts bytes per protocol, not per peer: the split per leecher and source is not available)')
+} finally {
+  for (const node of nodes) await node.stop()
+  await upstream.close()
+  await dead.close()
+  await rm(work, { recursive: true, force: true })
+}
