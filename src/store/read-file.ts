@@ -13,6 +13,15 @@ export interface ReadFileOptions {
   network?: boolean
 }
 
+/**
+ * A want that Bitswap leaves unanswered this long is cancelled and asked again.
+ * A sender that gives up on a message (its send timed out, its stream reset)
+ * counts the blocks as sent and never sends them again; the receiver's want then
+ * waits forever unless it is renewed.
+ */
+const WANT_RENEW_MS = 10_000
+const WANT_ATTEMPTS = 3
+
 interface Span { cid: CID, start: number, end: number }
 
 /**
@@ -26,7 +35,11 @@ export async function * readFile (blockstore: BlockGetter, root: CID, options: R
   const to = options.length === undefined ? Infinity : from + options.length
   const readAhead = Math.max(1, options.readAhead ?? 4)
   const get = { signal: options.signal, offline: options.network !== true }
-  const load = (cid: CID): Promise<Uint8Array> => loadBlock(blockstore, cid, get)
+  const chunksOf = (cid: CID): Promise<Uint8Array[]> => get.offline ? loadChunks(blockstore, cid, get) : wantChunks(blockstore, cid, options.signal)
+  const load = async (cid: CID): Promise<Uint8Array> => {
+    const chunks = await chunksOf(cid)
+    return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)
+  }
 
   // leaves in file order, found depth-first; interior nodes are small and read as needed
   async function * leaves (span: Span): AsyncGenerator<Span & { bytes?: Uint8Array }> {
@@ -57,7 +70,7 @@ export async function * readFile (blockstore: BlockGetter, root: CID, options: R
       const next = await walk.next()
       if (next.done === true) { exhausted = true; return }
       const span = next.value
-      const pending = span.bytes !== undefined ? Promise.resolve({ span, chunks: [span.bytes] }) : loadChunks(blockstore, span.cid, get).then((chunks) => ({ span, chunks }))
+      const pending = span.bytes !== undefined ? Promise.resolve({ span, chunks: [span.bytes] }) : chunksOf(span.cid).then((chunks) => ({ span, chunks }))
       pending.catch(() => {}) // surfaced when its turn comes
       window.push(pending)
     }
@@ -87,6 +100,18 @@ export interface GetOptions { signal?: AbortSignal, offline: boolean }
 /** A blockstore, or Helia's, which takes `offline` to stay off the network. */
 export interface BlockGetter {
   get(cid: CID, options: GetOptions): AsyncIterable<Uint8Array> | Iterable<Uint8Array>
+}
+
+/** A block from the network, renewing the want when it goes unanswered. */
+async function wantChunks (blockstore: BlockGetter, cid: CID, signal?: AbortSignal): Promise<Uint8Array[]> {
+  for (let attempt = 1; ; attempt++) {
+    const renew = AbortSignal.timeout(WANT_RENEW_MS)
+    try {
+      return await loadChunks(blockstore, cid, { signal: signal === undefined ? renew : AbortSignal.any([signal, renew]), offline: false })
+    } catch (err) {
+      if (signal?.aborted === true || !renew.aborted || attempt === WANT_ATTEMPTS) throw err
+    }
+  }
 }
 
 async function loadChunks (blockstore: BlockGetter, cid: CID, options: GetOptions): Promise<Uint8Array[]> {

@@ -11,6 +11,10 @@ export const bitswapOptions: BitswapBlockBrokerInit = {
   // trip; 1 ms still gathers what arrives in the same tick.
   sendWantlistDebounce: 1,
   sendBlocksDebounce: 1,
+  // A message merges every block a peer is owed; under load, a few MiB can take
+  // longer than the default 10 s to drain, and a send that times out is dropped
+  // (its blocks counted as sent). Give it time; receivers renew wants anyway.
+  messageSendTimeout: 60_000,
   // Four 1 MiB leaves per message (the default), stated because the block size
   // depends on it: a leaf must fit in a message with room to spare.
   maxOutgoingMessageSize: 4 * 1024 * 1024,
