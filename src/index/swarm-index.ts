@@ -31,6 +31,7 @@ export interface SwarmIndex {
   lookup(key: string): Promise<SwarmRecord[]>
   /** The peer served bytes other than its record promised. */
   reject(record: SwarmRecord, reason: string): void
+  isBad(peer: string): boolean
   stop(): Promise<void>
 }
 
@@ -186,6 +187,7 @@ export function createSwarmIndex (components: SwarmIndexComponents): SwarmIndex 
       scheduleHead()
     },
     lookup: (key) => peerIndex.lookup(key),
+    isBad: (peer) => peerIndex.isBad(peer),
     reject (record, reason) {
       peerIndex.markBad(record.peer)
       rejected('content', `${record.key} from ${record.peer}: ${reason}`, record.peer)

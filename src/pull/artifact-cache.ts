@@ -10,7 +10,7 @@ import type { ContentStore } from '../store/content-store.ts'
 import { resolveRange, type ByteRange } from './byte-range.ts'
 import type { DocumentCache } from './document-cache.ts'
 import type { FormatMount } from './format-mount.ts'
-import { openPeerSource, PeerFetchError } from './peer-source.ts'
+import { openPeerSource, PeerFetchError, PEER_FIRST_BYTES_MS, PEER_PATIENT_MS } from './peer-source.ts'
 import { createSpool, type Spool } from './spool.ts'
 import type { UpstreamClient } from './upstream-client.ts'
 import { createVerifier } from './verifier.ts'
@@ -84,7 +84,17 @@ interface Source {
   status: CacheStatus
   size?: number
   chunks: AsyncGenerator<Uint8Array>
-  /** The record the bytes were fetched by, when they come from a peer. */
+  /** The peers whose bytes went into this fill: all suspect if it fails verification. */
+  contributors: Set<SwarmRecord>
+}
+
+type Origin = 'upstream' | { record: SwarmRecord, patienceMs: number }
+
+interface Opened {
+  /** Position in the list of origins, so a broken transfer continues with the next. */
+  index: number
+  chunks: AsyncGenerator<Uint8Array>
+  size?: number
   peer?: SwarmRecord
 }
 
@@ -121,37 +131,73 @@ export function createArtifactCache (components: ArtifactCacheComponents, init: 
     return records.filter((r) => r.kind === 'artifact' && location.digests.every((d) => r.digests.some((o) => o.algorithm === d.algorithm && o.hex === d.hex)))
   }
 
-  /** Peers first (each gets a few seconds to start), then the upstream. */
-  async function openSource (target: ArtifactTarget, location: ArtifactLocation, signal: AbortSignal): Promise<Source> {
-    for (const record of await peerCandidates(target, location)) {
-      try {
-        const chunks = await openPeerSource(content, record, signal)
-        metrics?.peerFetches.inc({ outcome: 'started' })
-        return { status: 'PEER', size: record.size, peer: record, chunks: resumeFromUpstream(chunks, target, location, signal) }
-      } catch (err) {
-        metrics?.peerFetches.inc({ outcome: 'no-start' })
-        log.info({ key: target.key, peer: record.peer, err: (err as Error).message }, 'peer did not deliver, trying the next source')
-      }
-    }
-    const upstreamSource = await openUpstream(target, location, 0, signal)
-    return { status: 'MISS', ...upstreamSource }
+  /**
+   * Where the bytes can come from, in order: each peer with a matching record
+   * (a few seconds each to start), the upstream, then the peers again with more
+   * patience — a loaded swarm is slow to start but still better than nothing.
+   */
+  function originsFor (candidates: SwarmRecord[]): Origin[] {
+    return [
+      ...candidates.map((record) => ({ record, patienceMs: PEER_FIRST_BYTES_MS })),
+      'upstream' as const,
+      ...candidates.map((record) => ({ record, patienceMs: PEER_PATIENT_MS }))
+    ]
   }
 
-  /** A peer transfer that breaks midway continues from the upstream where it stopped. */
-  async function * resumeFromUpstream (chunks: AsyncGenerator<Uint8Array>, target: ArtifactTarget, location: ArtifactLocation, signal: AbortSignal): AsyncGenerator<Uint8Array> {
-    let received = 0
-    try {
-      for await (const chunk of chunks) {
-        received += chunk.byteLength
-        yield chunk
+  /** Opens the first origin from `from` on that starts delivering bytes at `offset`. */
+  async function openAt (target: ArtifactTarget, location: ArtifactLocation, origins: Origin[], from: number, offset: number, signal: AbortSignal): Promise<Opened> {
+    let failure: unknown = new UpstreamError(`no source could deliver ${target.key}`)
+    for (let index = from; index < origins.length; index++) {
+      const origin = origins[index]!
+      try {
+        if (origin === 'upstream') return { index, ...(await openUpstream(target, location, offset, signal)) }
+        if (swarm?.isBad(origin.record.peer) === true) continue
+        const chunks = await openPeerSource(content, origin.record, { offset, patienceMs: origin.patienceMs, signal })
+        metrics?.peerFetches.inc({ outcome: 'started' })
+        return { index, chunks, size: origin.record.size, peer: origin.record }
+      } catch (err) {
+        // an upstream 404 for a file peers have is the upstream's problem, not ours
+        if (err instanceof NotFoundError && !origins.some((o) => o !== 'upstream')) throw err
+        if (origin !== 'upstream') metrics?.peerFetches.inc({ outcome: 'no-start' })
+        log.info({ key: target.key, from: origin === 'upstream' ? 'upstream' : origin.record.peer, offset, err: (err as Error).message }, 'source did not deliver, trying the next')
+        failure = err
       }
-      return
-    } catch (err) {
-      if (!(err instanceof PeerFetchError)) throw err
-      metrics?.peerFetches.inc({ outcome: 'broke' })
-      log.warn({ key: target.key, received, err: err.message }, 'peer transfer broke, resuming from the upstream')
     }
-    yield * (await openUpstream(target, location, received, signal)).chunks
+    throw failure
+  }
+
+  async function openSource (target: ArtifactTarget, location: ArtifactLocation, signal: AbortSignal): Promise<Source> {
+    const origins = originsFor(await peerCandidates(target, location))
+    const first = await openAt(target, location, origins, 0, 0, signal)
+    const contributors = new Set<SwarmRecord>()
+    if (first.peer !== undefined) contributors.add(first.peer)
+    return {
+      status: first.peer !== undefined ? 'PEER' : 'MISS',
+      size: first.size,
+      contributors,
+      chunks: continueAcross(target, location, origins, first, contributors, signal)
+    }
+  }
+
+  /** A transfer that breaks midway continues from the next origin, at the byte where it stopped. */
+  async function * continueAcross (target: ArtifactTarget, location: ArtifactLocation, origins: Origin[], first: Opened, contributors: Set<SwarmRecord>, signal: AbortSignal): AsyncGenerator<Uint8Array> {
+    let current = first
+    let received = 0
+    while (true) {
+      try {
+        for await (const chunk of current.chunks) {
+          received += chunk.byteLength
+          yield chunk
+        }
+        return
+      } catch (err) {
+        if (signal.aborted || !(err instanceof PeerFetchError || err instanceof UpstreamError || err instanceof UpstreamTimeoutError)) throw err
+        if (current.peer !== undefined) metrics?.peerFetches.inc({ outcome: 'broke' })
+        log.warn({ key: target.key, received, err: err.message }, 'transfer broke, continuing from the next source')
+      }
+      current = await openAt(target, location, origins, current.index + 1, received, signal)
+      if (current.peer !== undefined) contributors.add(current.peer)
+    }
   }
 
   async function openUpstream (target: ArtifactTarget, location: ArtifactLocation, offset: number, signal: AbortSignal): Promise<{ size?: number, chunks: AsyncGenerator<Uint8Array> }> {
@@ -225,8 +271,8 @@ export function createArtifactCache (components: ArtifactCacheComponents, init: 
           digests = verifier.verify()
         } catch (err) {
           await added.discard()
-          if (source.peer === undefined) throw err
-          swarm?.reject(source.peer, (err as Error).message)
+          if (source.contributors.size === 0) throw err
+          for (const record of source.contributors) swarm?.reject(record, (err as Error).message)
           throw new PeerContentError(`a peer sent wrong bytes for ${target.key}`, { cause: err })
         }
         const record: IndexRecord = {
@@ -241,7 +287,7 @@ export function createArtifactCache (components: ArtifactCacheComponents, init: 
         }
         await index.put(record)
         spool.finish()
-        if (source.peer !== undefined) metrics?.peerFetches.inc({ outcome: 'verified' })
+        if (source.contributors.size > 0) metrics?.peerFetches.inc({ outcome: 'verified' })
         return record
       } catch (err) {
         spool.fail(err as Error)

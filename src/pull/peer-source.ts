@@ -1,25 +1,29 @@
 import { CID } from 'multiformats/cid'
-import { UpstreamTimeoutError } from '../errors.ts'
+import { DpmError, UpstreamTimeoutError } from '../errors.ts'
 import type { SwarmRecord } from '../index/swarm-index.ts'
 import type { ContentStore } from '../store/content-store.ts'
 
 /** Peers that have a record must start sending within this time, or the upstream is asked instead. */
 export const PEER_FIRST_BYTES_MS = 5_000
-/** A peer transfer that stalls this long is given up (and resumed from the upstream). */
+/** The second round of peers, after the upstream failed too: a loaded swarm may be slow to start. */
+export const PEER_PATIENT_MS = 30_000
+/** A peer transfer that stalls this long is given up (and continued from the next source). */
 export const PEER_IDLE_MS = 15_000
 
-export class PeerFetchError extends Error {
+/** No peer delivered, or a transfer broke: a 502 if nothing else can serve the bytes either. */
+export class PeerFetchError extends DpmError {
   override name = 'PeerFetchError'
+  override readonly status = 502
 }
 
 /**
  * An artifact's bytes from swarm peers over Bitswap, by the root CID in a peer's
- * record. Resolves once the first bytes have arrived, so a caller can fall back
- * to the upstream before it has promised anything to a client.
+ * record, from `offset` on. Resolves once the first bytes have arrived, so a
+ * caller can move on to another source before it has promised anything.
  */
-export async function openPeerSource (content: ContentStore, record: SwarmRecord, signal: AbortSignal): Promise<AsyncGenerator<Uint8Array>> {
+export async function openPeerSource (content: ContentStore, record: SwarmRecord, options: { offset: number, patienceMs: number, signal: AbortSignal }): Promise<AsyncGenerator<Uint8Array>> {
   const stall = new AbortController()
-  const chunks = content.cat(CID.parse(record.cid), { network: true, signal: AbortSignal.any([signal, stall.signal]) })[Symbol.asyncIterator]()
+  const chunks = content.cat(CID.parse(record.cid), { offset: options.offset, network: true, signal: AbortSignal.any([options.signal, stall.signal]) })[Symbol.asyncIterator]()
   /** The next chunk, or a stall: the timer runs only while waiting on the peer, not on our consumer. */
   const next = async (ms: number): Promise<IteratorResult<Uint8Array>> => {
     const timer = setTimeout(() => { stall.abort(new UpstreamTimeoutError(`peer ${record.peer} sent nothing for ${ms} ms`)) }, ms)
@@ -32,7 +36,7 @@ export async function openPeerSource (content: ContentStore, record: SwarmRecord
     }
   }
 
-  const first = await next(PEER_FIRST_BYTES_MS)
+  const first = await next(options.patienceMs)
   return (async function * () {
     try {
       for (let result = first; result.done !== true; result = await next(PEER_IDLE_MS)) yield result.value
