@@ -19,11 +19,12 @@ const fanoutSize = Number(process.env.BENCH_FANOUT_MIB ?? 256) * MiB
 const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url))
 const key = execFileSync(process.execPath, [MAIN, 'swarm-key', 'generate'], { encoding: 'utf8' })
 
-/** Downloads with curl to /dev/null: bytes, seconds, and the X-Cache header. */
-async function curl (url: string): Promise<{ bytes: number, seconds: number, cache: string }> {
-  const { stdout } = await promisify(execFile)('curl', ['-sf', '-o', '/dev/null', '-D', '-', '-w', '\n%{size_download} %{time_total}', url], { maxBuffer: 1 << 20 })
-  const [bytes, seconds] = stdout.trim().split('\n').at(-1)!.split(' ').map(Number)
-  return { bytes: bytes!, seconds: seconds!, cache: /x-cache: (\w+)/i.exec(stdout)?.[1] ?? '?' }
+/** Downloads with curl to /dev/null: bytes, seconds, the X-Cache header, and whether it completed. */
+async function curl (url: string): Promise<{ bytes: number, seconds: number, cache: string, ok: boolean }> {
+  const result = await promisify(execFile)('curl', ['-sf', '-o', '/dev/null', '-D', '-', '-w', '\n%{size_download} %{time_total}', url], { maxBuffer: 1 << 20 })
+    .then(({ stdout }) => ({ stdout, ok: true }), (err: { stdout: string }) => ({ stdout: err.stdout, ok: false }))
+  const [bytes, seconds] = result.stdout.trim().split('\n').at(-1)!.split(' ').map(Number)
+  return { bytes: bytes!, seconds: seconds!, cache: /x-cache: (\w+)/i.exec(result.stdout)?.[1] ?? '?', ok: result.ok }
 }
 
 const work = await mkdtemp(join(tmpdir(), 'dpm-bench-swarm-'))
@@ -81,12 +82,15 @@ try {
   const received = after.map((x, i) => x.received - before[i]!.received)
   console.log(`\nfan-out: ${fanoutSize / MiB} MiB to 4 leechers at once, ${wall.toFixed(1)} s wall, ${(4 * fanoutSize / MiB / wall).toFixed(0)} MiB/s in all`)
   results.forEach((r, i) => {
-    console.log(`leecher ${i + 1}: ${mibs(r).toFixed(0)} MiB/s (${r.cache}), Bitswap received ${(received[i + 1]! / MiB).toFixed(0)} MiB, sent to others ${(sent[i + 1]! / MiB).toFixed(0)} MiB`)
+    console.log(`leecher ${i + 1}: ${r.ok ? `${mibs(r).toFixed(0)} MiB/s` : `FAILED after ${(r.bytes / MiB).toFixed(0)} MiB`} (${r.cache}), Bitswap received ${(received[i + 1]! / MiB).toFixed(0)} MiB, sent to others ${(sent[i + 1]! / MiB).toFixed(0)} MiB`)
   })
   const fromLeechers = sent.slice(1).reduce((x, y) => x + y, 0)
   console.log(`seeder sent ${(sent[0]! / MiB).toFixed(0)} MiB, leechers sent each other ${(fromLeechers / MiB).toFixed(0)} MiB (${(100 * fromLeechers / (sent[0]! + fromLeechers)).toFixed(0)} % of all Bitswap bytes)`)
   console.log('(Bitswap counts bytes per protocol, not per peer: the split per leecher and source is not available)')
 } finally {
+  for (const node of nodes) {
+    if (node.child.exitCode !== null || node.child.signalCode !== null) console.error(`a node died (${node.child.exitCode ?? node.child.signalCode}): ${node.stderr().slice(-3000)}`)
+  }
   for (const node of nodes) await node.stop()
   await upstream.close()
   await dead.close()

@@ -8,7 +8,7 @@ export const PEER_FIRST_BYTES_MS = 5_000
 /** The second round of peers, after the upstream failed too: a loaded swarm may be slow to start. */
 export const PEER_PATIENT_MS = 30_000
 /** A peer transfer that stalls this long is given up (and continued from the next source). */
-export const PEER_IDLE_MS = 15_000
+export const PEER_IDLE_MS = 30_000
 
 /** No peer delivered, or a transfer broke: a 502 if nothing else can serve the bytes either. */
 export class PeerFetchError extends DpmError {

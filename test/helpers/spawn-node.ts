@@ -12,6 +12,8 @@ export interface SpawnedNode {
   logs: Array<Record<string, unknown>>
   /** Resolves with the exit code (or signal name) once the process ends. */
   exited: Promise<number | string>
+  /** What the process wrote to stderr (crashes end up here). */
+  stderr(): string
   /** Peak resident memory so far, in bytes (Linux VmHWM). */
   peakRss(): Promise<number>
   stop(): Promise<number | string>
@@ -46,6 +48,7 @@ export async function spawnNode (init: { dataDir: string, env?: Record<string, s
     child,
     logs,
     exited,
+    stderr: () => stderr,
     async peakRss () {
       const { readFile } = await import('node:fs/promises')
       const status = await readFile(`/proc/${child.pid}/status`, 'utf8')
