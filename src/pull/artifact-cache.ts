@@ -4,13 +4,13 @@ import type { ArtifactLocation, ArtifactTarget, CacheStatus } from '../../format
 import { DpmError, NotFoundError, UpstreamError, UpstreamTimeoutError } from '../errors.ts'
 import type { IndexRecord } from '../index/index-record.ts'
 import type { LocalIndex } from '../index/local-index.ts'
-import type { SwarmIndex, SwarmRecord } from '../index/swarm-index.ts'
+import type { SwarmIndex } from '../index/swarm-index.ts'
 import type { Metrics } from '../node/metrics.ts'
 import type { ContentStore } from '../store/content-store.ts'
 import { resolveRange, type ByteRange } from './byte-range.ts'
 import type { DocumentCache } from './document-cache.ts'
 import type { FormatMount } from './format-mount.ts'
-import { openPeerSource, PeerFetchError, PEER_FIRST_BYTES_MS, PEER_PATIENT_MS } from './peer-source.ts'
+import { createArtifactSources } from './artifact-sources.ts'
 import { createSpool, type Spool } from './spool.ts'
 import type { UpstreamClient } from './upstream-client.ts'
 import { createVerifier } from './verifier.ts'
@@ -80,24 +80,6 @@ interface Fill {
   done: Promise<IndexRecord>
 }
 
-interface Source {
-  status: CacheStatus
-  size?: number
-  chunks: AsyncGenerator<Uint8Array>
-  /** The peers whose bytes went into this fill: all suspect if it fails verification. */
-  contributors: Set<SwarmRecord>
-}
-
-type Origin = 'upstream' | { record: SwarmRecord, patienceMs: number }
-
-interface Opened {
-  /** Position in the list of origins, so a broken transfer continues with the next. */
-  index: number
-  chunks: AsyncGenerator<Uint8Array>
-  size?: number
-  peer?: SwarmRecord
-}
-
 /** A peer's bytes failed verification: the fill is retried once, without that peer. */
 export class PeerContentError extends DpmError {
   override name = 'PeerContentError'
@@ -105,8 +87,8 @@ export class PeerContentError extends DpmError {
 }
 
 export function createArtifactCache (components: ArtifactCacheComponents, init: ArtifactCacheInit): ArtifactCache {
-  const { index, content, documents, upstream, log, swarm, metrics } = components
-  const headersTimeoutMs = init.headersTimeoutMs ?? 30_000
+  const { index, content, documents, log, swarm, metrics } = components
+  const sources = createArtifactSources(components, { headersTimeoutMs: init.headersTimeoutMs })
   const idleTimeoutMs = init.idleTimeoutMs ?? 60_000
   const verifyBeforeHeadersBytes = init.verifyBeforeHeadersBytes ?? 4 * 1024 * 1024
   const fills = new Map<string, Fill>()
@@ -124,121 +106,6 @@ export function createArtifactCache (components: ArtifactCacheComponents, init: 
     return location
   }
 
-  /** Peers' records for the artifact whose digests agree with what the upstream published. */
-  async function peerCandidates (target: ArtifactTarget, location: ArtifactLocation): Promise<SwarmRecord[]> {
-    if (swarm === undefined) return []
-    const records = await swarm.lookup(target.key)
-    return records.filter((r) => r.kind === 'artifact' && location.digests.every((d) => r.digests.some((o) => o.algorithm === d.algorithm && o.hex === d.hex)))
-  }
-
-  /**
-   * Where the bytes can come from, in order: each peer with a matching record
-   * (a few seconds each to start), the upstream, then the peers again with more
-   * patience — a loaded swarm is slow to start but still better than nothing.
-   */
-  function originsFor (candidates: SwarmRecord[]): Origin[] {
-    return [
-      ...candidates.map((record) => ({ record, patienceMs: PEER_FIRST_BYTES_MS })),
-      'upstream' as const,
-      ...candidates.map((record) => ({ record, patienceMs: PEER_PATIENT_MS }))
-    ]
-  }
-
-  /** Opens the first origin from `from` on that starts delivering bytes at `offset`. */
-  async function openAt (target: ArtifactTarget, location: ArtifactLocation, origins: Origin[], from: number, offset: number, signal: AbortSignal): Promise<Opened> {
-    let failure: unknown = new UpstreamError(`no source could deliver ${target.key}`)
-    for (let index = from; index < origins.length; index++) {
-      const origin = origins[index]!
-      try {
-        if (origin === 'upstream') return { index, ...(await openUpstream(target, location, offset, signal)) }
-        if (swarm?.isBad(origin.record.peer) === true) continue
-        const chunks = await openPeerSource(content, origin.record, { offset, patienceMs: origin.patienceMs, signal })
-        metrics?.peerFetches.inc({ outcome: 'started' })
-        return { index, chunks, size: origin.record.size, peer: origin.record }
-      } catch (err) {
-        // an upstream 404 for a file peers have is the upstream's problem, not ours
-        if (err instanceof NotFoundError && !origins.some((o) => o !== 'upstream')) throw err
-        if (origin !== 'upstream') metrics?.peerFetches.inc({ outcome: 'no-start' })
-        log.info({ key: target.key, from: origin === 'upstream' ? 'upstream' : origin.record.peer, offset, err: (err as Error).message }, 'source did not deliver, trying the next')
-        failure = err
-      }
-    }
-    throw failure
-  }
-
-  async function openSource (target: ArtifactTarget, location: ArtifactLocation, signal: AbortSignal): Promise<Source> {
-    const origins = originsFor(await peerCandidates(target, location))
-    const first = await openAt(target, location, origins, 0, 0, signal)
-    const contributors = new Set<SwarmRecord>()
-    if (first.peer !== undefined) contributors.add(first.peer)
-    return {
-      status: first.peer !== undefined ? 'PEER' : 'MISS',
-      size: first.size,
-      contributors,
-      chunks: continueAcross(target, location, origins, first, contributors, signal)
-    }
-  }
-
-  /** A transfer that breaks midway continues from the next origin, at the byte where it stopped. */
-  async function * continueAcross (target: ArtifactTarget, location: ArtifactLocation, origins: Origin[], first: Opened, contributors: Set<SwarmRecord>, signal: AbortSignal): AsyncGenerator<Uint8Array> {
-    let current = first
-    let received = 0
-    while (true) {
-      try {
-        for await (const chunk of current.chunks) {
-          received += chunk.byteLength
-          yield chunk
-        }
-        return
-      } catch (err) {
-        if (signal.aborted || !(err instanceof PeerFetchError || err instanceof UpstreamError || err instanceof UpstreamTimeoutError)) throw err
-        if (current.peer !== undefined) metrics?.peerFetches.inc({ outcome: 'broke' })
-        log.warn({ key: target.key, received, err: err.message }, 'transfer broke, continuing from the next source')
-      }
-      current = await openAt(target, location, origins, current.index + 1, received, signal)
-      if (current.peer !== undefined) contributors.add(current.peer)
-    }
-  }
-
-  async function openUpstream (target: ArtifactTarget, location: ArtifactLocation, offset: number, signal: AbortSignal): Promise<{ size?: number, chunks: AsyncGenerator<Uint8Array> }> {
-    const headersDeadline = new AbortController()
-    const timer = setTimeout(() => { headersDeadline.abort(new UpstreamTimeoutError(`upstream did not answer for ${target.key}`)) }, headersTimeoutMs)
-    let response: Response
-    try {
-      // identity: the bytes stored must be the artifact itself, not a transfer encoding of it
-      const headers: Record<string, string> = { 'accept-encoding': 'identity' }
-      if (offset > 0) headers.range = `bytes=${offset}-`
-      response = await upstream.fetch(location.url, { headers, signal: AbortSignal.any([signal, headersDeadline.signal]) })
-    } finally {
-      clearTimeout(timer)
-    }
-    if (response.status === 404 || response.status === 410) throw new NotFoundError(`${target.key} not found upstream`)
-    const expected = offset > 0 ? 206 : 200
-    if (response.status !== expected || response.body === null) {
-      await response.body?.cancel()
-      throw new UpstreamError(`upstream answered ${response.status} for ${target.key}${offset > 0 ? ` (resuming at byte ${offset})` : ''}`)
-    }
-    const length = response.headers.get('content-length')
-    const body = response.body
-    return {
-      size: length === null ? location.size : offset + Number(length),
-      chunks: (async function * () {
-        const reader = body.getReader()
-        while (true) {
-          let read: Awaited<ReturnType<typeof reader.read>>
-          try {
-            read = await reader.read()
-          } catch (err) {
-            if (err instanceof DpmError) throw err
-            throw new UpstreamError(`upstream connection broke while sending ${target.key}`, { cause: err })
-          }
-          if (read.done) return
-          yield read.value
-        }
-      })()
-    }
-  }
-
   function startFill (mount: FormatMount, target: ArtifactTarget): Fill {
     const controller = new AbortController()
     const stop = (): void => { controller.abort(init.lifetime.reason) }
@@ -248,7 +115,7 @@ export function createArtifactCache (components: ArtifactCacheComponents, init: 
 
     const done = (async (): Promise<IndexRecord> => {
       const location = await locate(mount, target, controller.signal)
-      const source = await openSource(target, location, controller.signal)
+      const source = await sources.open(target, location, controller.signal)
       const spool = await createSpool(init.spoolDir)
       ready.resolve({ spool, size: source.size, status: source.status })
       const verifier = createVerifier(location.digests, target.key)
