@@ -57,7 +57,8 @@ type Message = { t: 'record' | 'head', e: Uint8Array }
 export function createSwarmIndex (components: SwarmIndexComponents): SwarmIndex {
   const { libp2p, privateKey, peerId, localIndex, peerIndex, blocks, trust, metrics, log } = components
   const pubsub = libp2p.services.pubsub
-  const signatures = new Map<string, Uint8Array>()
+  /** The latest signed envelope per key: a snapshot re-signs only what changed, and superseded envelopes are dropped. */
+  const signatures = new Map<string, { id: string, envelope: Uint8Array }>()
   const headSeqs = new Map<string, number>()
   let head: Uint8Array | undefined
   let timer: NodeJS.Timeout | undefined
@@ -80,12 +81,11 @@ export function createSwarmIndex (components: SwarmIndexComponents): SwarmIndex 
   }
 
   async function sign (record: IndexRecord): Promise<Uint8Array> {
-    const id = `${record.key}|${record.cid}|${record.fetchedAt}`
-    let envelope = signatures.get(id)
-    if (envelope === undefined) {
-      envelope = await seal(INDEX_RECORD, toPayload(await toSwarmRecord(record)), privateKey)
-      signatures.set(id, envelope)
-    }
+    const id = `${record.cid}|${record.fetchedAt}`
+    const cached = signatures.get(record.key)
+    if (cached?.id === id) return cached.envelope
+    const envelope = await seal(INDEX_RECORD, toPayload(await toSwarmRecord(record)), privateKey)
+    signatures.set(record.key, { id, envelope })
     return envelope
   }
 
