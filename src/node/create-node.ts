@@ -61,7 +61,7 @@ export async function startNode (settings: NodeSettings, components: { log: Logg
   const index = createLocalIndex(heliaNode.helia, {
     onPut: (record) => { swarm?.publish(record).catch((err: Error) => log.warn({ err: err.message }, 'could not publish a record')) }
   })
-  const content = createContentStore({ blockstore: heliaNode.helia.blockstore, blockLayout: heliaNode.blockLayout })
+  const content = createContentStore(heliaNode.helia)
   const blocks = heliaNode.helia.blockstore as unknown as BlockGetter & { put(cid: CID, bytes: Uint8Array): Promise<unknown> }
   let unkeep = (): void => {}
   if (heliaNode.libp2p !== undefined) {

@@ -2,8 +2,7 @@ import { unixfs } from '@helia/unixfs'
 import { fixedSize } from 'ipfs-unixfs-importer/chunker'
 import type { Blockstore } from 'interface-blockstore'
 import type { CID } from 'multiformats/cid'
-import { createFsBlockReader, type FsBlockLayout } from './fs-block-reader.ts'
-import { readFile, type BlockGetter } from './read-file.ts'
+import { readFile } from './read-file.ts'
 import { createTrackingBlockstore } from './tracking-blockstore.ts'
 
 /**
@@ -42,8 +41,7 @@ export interface ContentStore {
   readAll(cid: CID, options?: ReadOptions & { maxBytes?: number }): Promise<Uint8Array>
 }
 
-export function createContentStore (components: { blockstore: Blockstore, blockLayout?: FsBlockLayout }): ContentStore {
-  const local: BlockGetter = components.blockLayout === undefined ? components.blockstore : createFsBlockReader(components.blockLayout, components.blockstore)
+export function createContentStore (components: { blockstore: Blockstore }): ContentStore {
   return {
     async add (bytes, signal) {
       const tracking = createTrackingBlockstore(components.blockstore)
@@ -62,13 +60,13 @@ export function createContentStore (components: { blockstore: Blockstore, blockL
     },
 
     cat (cid, options = {}) {
-      return readFile(local, cid, { ...options, readAhead: options.network === true ? NETWORK_READ_AHEAD_BLOCKS : READ_AHEAD_BLOCKS })
+      return readFile(components.blockstore, cid, { ...options, readAhead: options.network === true ? NETWORK_READ_AHEAD_BLOCKS : READ_AHEAD_BLOCKS })
     },
 
     async readAll (cid, options = {}) {
       const chunks: Uint8Array[] = []
       let size = 0
-      for await (const chunk of readFile(local, cid, { signal: options.signal, network: options.network })) {
+      for await (const chunk of readFile(components.blockstore, cid, { signal: options.signal, network: options.network })) {
         size += chunk.byteLength
         if (options.maxBytes !== undefined && size > options.maxBytes) throw new RangeError(`document ${cid} is larger than ${options.maxBytes} bytes`)
         chunks.push(chunk)

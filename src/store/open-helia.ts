@@ -7,14 +7,12 @@ import { defaultLogger } from '@libp2p/logger'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { prometheusMetrics } from '@libp2p/prometheus-metrics'
 import type { Registry } from 'prom-client'
-import { FsBlockstore } from 'blockstore-fs'
-import { NextToLast } from 'blockstore-fs/sharding'
 import { LevelDatastore } from 'datastore-level'
 import { createHeliaLight, type Helia } from 'helia'
 import type { Libp2p, PeerId, PrivateKey } from '@libp2p/interface'
 import { bitswapOptions } from '../swarm/bitswap-options.ts'
 import { createLibp2pOptions, type SwarmServices } from '../swarm/libp2p-options.ts'
-import type { FsBlockLayout } from './fs-block-reader.ts'
+import { WholeFileBlockstore } from './whole-file-blockstore.ts'
 
 export interface OpenHeliaInit {
   dataDir: string
@@ -29,8 +27,6 @@ export interface OpenHeliaInit {
 
 export interface HeliaNode {
   helia: Helia
-  /** Where blockstore-fs keeps each block's file, for fast local reads. */
-  blockLayout: FsBlockLayout
   /** Present only when the node is in a swarm. */
   libp2p?: Libp2p<SwarmServices>
   peerId: PeerId
@@ -46,9 +42,7 @@ export interface HeliaNode {
  */
 export async function openHelia (init: OpenHeliaInit): Promise<HeliaNode> {
   await mkdir(init.dataDir, { recursive: true })
-  // our own instance of the default sharding, so fast local reads can find block files too
-  const shardingStrategy = new NextToLast()
-  const blockstore = new FsBlockstore(join(init.dataDir, 'blocks'), { shardingStrategy })
+  const blockstore = new WholeFileBlockstore(join(init.dataDir, 'blocks'))
   const datastore = new LevelDatastore(join(init.dataDir, 'datastore'))
   await blockstore.open()
   await datastore.open()
@@ -70,7 +64,6 @@ export async function openHelia (init: OpenHeliaInit): Promise<HeliaNode> {
 
   return {
     helia: light,
-    blockLayout: { path: blockstore.path, shardingStrategy },
     libp2p,
     peerId: peerIdFromPrivateKey(privateKey),
     privateKey,
