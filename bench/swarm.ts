@@ -3,21 +3,20 @@
 // own gateway (X-Cache: PEER); a client pulls the same bytes from A's gateway over
 // HTTP. Then a fan-out: one seeder, 4 leechers fetching at once.
 // Run alone: `npm run bench:swarm` (BENCH_SIZE_MIB, default 1024; BENCH_FANOUT_MIB, default 256).
-import { execFile, execFileSync } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { startFakeNpmRegistry } from '../test/helpers/fake-npm-registry.ts'
 import { spawnNode, type SpawnedNode } from '../test/helpers/spawn-node.ts'
+import { generateSwarmKey } from '../test/helpers/swarm-key.ts'
 import { health, waitFor } from '../test/helpers/wait-for.ts'
 
 const MiB = 1024 * 1024
 const size = Number(process.env.BENCH_SIZE_MIB ?? 1024) * MiB
 const fanoutSize = Number(process.env.BENCH_FANOUT_MIB ?? 256) * MiB
-const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url))
-const key = execFileSync(process.execPath, [MAIN, 'swarm-key', 'generate'], { encoding: 'utf8' })
+const key = generateSwarmKey()
 
 /** Downloads with curl to /dev/null: bytes, seconds, the X-Cache header, and whether it completed. */
 async function curl (url: string): Promise<{ bytes: number, seconds: number, cache: string, ok: boolean }> {

@@ -58,18 +58,9 @@ export class DocumentTooLargeError extends DpmError {
   override readonly status = 502
 }
 
-export class ServiceUnavailableError extends DpmError {
-  override name = 'ServiceUnavailableError'
-  override readonly status = 503
-}
-
 /** Abort reasons from `AbortSignal.timeout` are DOMExceptions named TimeoutError. */
 export function isTimeout (err: unknown): boolean {
   return err instanceof Error && err.name === 'TimeoutError'
-}
-
-export function isAbort (err: unknown): boolean {
-  return err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError')
 }
 
 /** Anything unexpected: the message is generic so no internals (or stack) reach a client. */

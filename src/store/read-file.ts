@@ -36,10 +36,7 @@ export async function * readFile (blockstore: BlockGetter, root: CID, options: R
   const readAhead = Math.max(1, options.readAhead ?? 4)
   const get = { signal: options.signal, offline: options.network !== true }
   const chunksOf = (cid: CID): Promise<Uint8Array[]> => get.offline ? loadChunks(blockstore, cid, get) : wantChunks(blockstore, cid, options.signal)
-  const load = async (cid: CID): Promise<Uint8Array> => {
-    const chunks = await chunksOf(cid)
-    return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)
-  }
+  const load = async (cid: CID): Promise<Uint8Array> => joined(await chunksOf(cid))
 
   // leaves in file order, found depth-first; interior nodes are small and read as needed
   async function * leaves (span: Span): AsyncGenerator<Span & { bytes?: Uint8Array }> {
@@ -122,6 +119,9 @@ async function loadChunks (blockstore: BlockGetter, cid: CID, options: GetOption
 
 /** One whole block (from peers too, unless `offline`). */
 export async function loadBlock (blockstore: BlockGetter, cid: CID, options: GetOptions): Promise<Uint8Array> {
-  const chunks = await loadChunks(blockstore, cid, options)
+  return joined(await loadChunks(blockstore, cid, options))
+}
+
+function joined (chunks: Uint8Array[]): Uint8Array {
   return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)
 }

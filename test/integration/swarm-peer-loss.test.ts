@@ -1,16 +1,14 @@
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
-import { execFileSync } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { after, describe, it } from 'node:test'
 import { fakeTarballDigest, startFakeNpmRegistry } from '../helpers/fake-npm-registry.ts'
 import { spawnNode, type SpawnedNode } from '../helpers/spawn-node.ts'
+import { generateSwarmKey } from '../helpers/swarm-key.ts'
 import { health, waitFor } from '../helpers/wait-for.ts'
 
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url))
 const MiB = 1024 * 1024
 const BIG = { size: 256 * MiB }
 
@@ -19,7 +17,7 @@ describe('a peer dies in the middle of a transfer', () => {
   after(async () => { for (const step of cleanup.reverse()) await step() })
 
   it('B\'s client gets the whole artifact from the upstream, or a clean error, never a wrong body', async () => {
-    const key = execFileSync(process.execPath, [MAIN, 'swarm-key', 'generate'], { encoding: 'utf8' })
+    const key = generateSwarmKey()
     const upstream = await startFakeNpmRegistry()
     cleanup.push(() => upstream.close())
     upstream.publish('big', { version: '1.0.0', tarball: BIG })

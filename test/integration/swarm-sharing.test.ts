@@ -1,18 +1,15 @@
 import assert from 'node:assert/strict'
-import { execFileSync } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { after, before, describe, it } from 'node:test'
 import { startFakeNpmRegistry, type FakeNpmRegistry } from '../helpers/fake-npm-registry.ts'
 import { createNpmProject, type NpmProject } from '../helpers/npm-client.ts'
 import { publishPackageSet } from '../helpers/npm-package-set.ts'
 import { spawnNode, type SpawnedNode } from '../helpers/spawn-node.ts'
+import { generateSwarmKey } from '../helpers/swarm-key.ts'
 import { health, waitFor } from '../helpers/wait-for.ts'
 
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url))
-const newKey = (): string => execFileSync(process.execPath, [MAIN, 'swarm-key', 'generate'], { encoding: 'utf8' })
 const PACKAGES = 12
 
 type Request = { path: string, cache?: string, status: number }
@@ -28,7 +25,7 @@ describe('sharing a cache through the private swarm', () => {
   let deadUpstream: FakeNpmRegistry
   let project: NpmProject
   let names: string[]
-  const key = newKey()
+  const key = generateSwarmKey()
   let a: SpawnedNode
 
   const start = async (env: Record<string, string>, dataDir?: string): Promise<SpawnedNode> => {
@@ -86,7 +83,7 @@ describe('sharing a cache through the private swarm', () => {
   })
 
   it('C, with another swarm key, never connects and gets nothing from A or B', async () => {
-    const c = await start({ DPM_NPM_UPSTREAM: deadUpstream.url, DPM_SWARM_KEY: newKey(), DPM_BOOTSTRAP: (await health(a.url)).multiaddrs[0]! })
+    const c = await start({ DPM_NPM_UPSTREAM: deadUpstream.url, DPM_SWARM_KEY: generateSwarmKey(), DPM_BOOTSTRAP: (await health(a.url)).multiaddrs[0]! })
     await new Promise((resolve) => setTimeout(resolve, 3000))
     assert.equal((await health(c.url)).peers, 0)
     assert.ok(!c.logs.some((l) => l.msg === 'peer connected'))

@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict'
 import { createHash, randomBytes } from 'node:crypto'
-import { execFileSync } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { after, before, describe, it } from 'node:test'
 import * as dagCbor from '@ipld/dag-cbor'
 import { noise } from '@chainsafe/libp2p-noise'
@@ -21,11 +19,10 @@ import { INDEX_TOPIC } from '../../src/index/swarm-index.ts'
 import { INDEX_RECORD, seal } from '../../src/index/signed-envelope.ts'
 import { createLibp2pOptions, type SwarmServices } from '../../src/swarm/libp2p-options.ts'
 import { startFakeNpmRegistry, type FakeNpmRegistry } from '../helpers/fake-npm-registry.ts'
+import { generateSwarmKey } from '../helpers/swarm-key.ts'
 import { startTestNode, type TestNode } from '../helpers/test-node.ts'
 import { health, waitFor } from '../helpers/wait-for.ts'
 
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url))
-const keyText = (): string => execFileSync(process.execPath, [MAIN, 'swarm-key', 'generate'], { encoding: 'utf8' })
 const sha = (algorithm: string, bytes: Uint8Array): string => createHash(algorithm).update(bytes).digest('hex')
 const LOOPBACK = ['/ip4/127.0.0.1/tcp/0']
 
@@ -48,7 +45,7 @@ async function identityIn (dataDir: string): Promise<PrivateKey> {
 }
 
 describe('who the swarm believes', () => {
-  const key = keyText()
+  const key = generateSwarmKey()
   const swarmKey = new TextEncoder().encode(key)
   const dirs: string[] = []
   let upstream: FakeNpmRegistry
@@ -144,7 +141,7 @@ describe('who the swarm believes', () => {
     const target = multiaddr((await health(victim.url)).multiaddrs[0]!)
     const keyless = await createLibp2p({ transports: [tcp()], connectionEncrypters: [noise()], streamMuxers: [yamux()] })
     const otherKey = await createLibp2p(createLibp2pOptions({
-      privateKey: await generateKeyPair('Ed25519'), swarmKey: new TextEncoder().encode(keyText()), listen: [], bootstrap: [], mdns: false
+      privateKey: await generateKeyPair('Ed25519'), swarmKey: new TextEncoder().encode(generateSwarmKey()), listen: [], bootstrap: [], mdns: false
     }))
     try {
       await assert.rejects(keyless.dial(target, { signal: AbortSignal.timeout(5000) }))
