@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import * as dagPb from '@ipld/dag-pb'
 import { UnixFS } from 'ipfs-unixfs'
 import type { CID } from 'multiformats/cid'
@@ -21,6 +22,12 @@ export interface ReadFileOptions {
  */
 const WANT_RENEW_MS = 10_000
 const WANT_ATTEMPTS = 3
+/**
+ * Bitswap drops a cancelled want from its list only when it next sends wants
+ * (1 ms debounce); a want for the same block made before then joins the
+ * cancelled entry and is never sent. Wait that out before asking again.
+ */
+const WANT_CANCEL_SETTLE_MS = 50
 
 interface Span { cid: CID, start: number, end: number }
 
@@ -108,6 +115,7 @@ async function wantChunks (blockstore: BlockGetter, cid: CID, signal?: AbortSign
     } catch (err) {
       if (signal?.aborted === true || !renew.aborted || attempt === WANT_ATTEMPTS) throw err
     }
+    await sleep(WANT_CANCEL_SETTLE_MS, undefined, { signal })
   }
 }
 

@@ -28,6 +28,17 @@ export type SwarmServices = {
  * yamux, identify, gossipsub for the index. Peers come from `DPM_BOOTSTRAP` and
  * mDNS on the LAN; no public bootstrap, DHT or delegated routing.
  */
+/**
+ * Bytes a stream may hold before its reader listens. Bitswap opens a stream per
+ * message and listens only after closing its own write side; meanwhile the whole
+ * message lands in this buffer (yamux grants window as bytes arrive, not as they
+ * are read). A message carries every block a peer is owed — four 1 MiB leaves
+ * are already a few bytes over yamux's 4 MiB default — and a stream over the
+ * limit is aborted silently: its blocks are lost and the want stalls until renewed.
+ * Room for the 16-leaf want window of a transfer, with margin for a second one.
+ */
+const YAMUX_READ_BUFFER_BYTES = 64 * 1024 * 1024
+
 export function createLibp2pOptions (init: Libp2pOptionsInit): Libp2pOptions<SwarmServices> {
   const peerDiscovery: Array<(components: any) => PeerDiscovery> = []
   if (init.bootstrap.length > 0) peerDiscovery.push(bootstrap({ list: init.bootstrap }))
@@ -37,7 +48,7 @@ export function createLibp2pOptions (init: Libp2pOptionsInit): Libp2pOptions<Swa
     addresses: { listen: init.listen },
     transports: [tcp()],
     connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
+    streamMuxers: [yamux({ streamOptions: { maxReadBufferLength: YAMUX_READ_BUFFER_BYTES } })],
     connectionProtector: preSharedKey({ psk: init.swarmKey }),
     peerDiscovery,
     connectionManager: {
