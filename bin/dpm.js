@@ -1,22 +1,26 @@
-#!/usr/bin/env node
-// DPM needs Node >= 22.19 (Helia 7). A checkout carries Node 24 as the `node`
-// devDependency: on an older system Node, re-run this command with that one.
+#!/usr/bin/env -S node --max-semi-space-size=4
+// DPM needs Node >= 22.19 (Helia 7) and the V8 flags in ./v8-flags.js (the
+// shebang carries them so the usual start needs one process). A checkout carries
+// Node 24 as the `node` devDependency: on an older system Node, or without the
+// flags, this command runs again as a child with both.
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import { V8_FLAGS } from './v8-flags.js'
 
 const main = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url))
 const [major, minor] = process.versions.node.split('.').map(Number)
+const newEnough = major > 22 || (major === 22 && minor >= 19)
 
-if (major > 22 || (major === 22 && minor >= 19)) {
+if (newEnough && V8_FLAGS.every((flag) => process.execArgv.includes(flag))) {
   await import(main)
 } else {
-  const bundled = fileURLToPath(new URL('../node_modules/node/bin/node', import.meta.url))
-  if (!existsSync(bundled)) {
+  const node = newEnough ? process.execPath : fileURLToPath(new URL('../node_modules/node/bin/node', import.meta.url))
+  if (!existsSync(node)) {
     process.stderr.write(`dpm: Node ${process.versions.node} is too old (need >= 22.19); run \`npm ci\` in the checkout or install a newer Node\n`)
     process.exit(1)
   }
-  const child = spawn(bundled, [main, ...process.argv.slice(2)], { stdio: 'inherit' })
+  const child = spawn(node, [...V8_FLAGS, main, ...process.argv.slice(2)], { stdio: 'inherit' })
   for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal))
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 : 1)))
 }

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { Logger } from 'pino'
 import type { ArtifactLocation, ArtifactTarget, CacheStatus } from '../../formats/index.ts'
 import { DpmError, NotFoundError, UpstreamError, UpstreamTimeoutError } from '../errors.ts'
@@ -16,7 +17,14 @@ export interface Source {
   contributors: Set<SwarmRecord>
 }
 
-type Origin = 'upstream' | { record: SwarmRecord, patienceMs: number }
+interface PeerOrigin {
+  record: SwarmRecord
+  /** How long the peer may take to send its first bytes. */
+  patienceMs: number
+  /** After this long without bytes, the upstream is opened beside the peer. */
+  raceAfterMs?: number
+}
+type Origin = 'upstream' | PeerOrigin
 
 interface Opened {
   /** Position in the list of origins, so a broken transfer continues with the next. */
@@ -51,13 +59,14 @@ export function createArtifactSources (components: ArtifactSourcesComponents, in
   }
 
   /**
-   * Where the bytes can come from, in order: each peer with a matching record
-   * (a few seconds each to start), the upstream, then the peers again with more
-   * patience — a loaded swarm is slow to start but still better than nothing.
+   * Where the bytes can come from, in order: each peer with a matching record,
+   * the upstream, then the peers again — after the upstream failed too, a loaded
+   * swarm that is slow to start is still better than nothing. A first-round peer
+   * that has not started within a few seconds races the upstream (`raceAfterMs`).
    */
   function originsFor (candidates: SwarmRecord[]): Origin[] {
     return [
-      ...candidates.map((record) => ({ record, patienceMs: PEER_FIRST_BYTES_MS })),
+      ...candidates.map((record) => ({ record, patienceMs: PEER_PATIENT_MS, raceAfterMs: PEER_FIRST_BYTES_MS })),
       'upstream' as const,
       ...candidates.map((record) => ({ record, patienceMs: PEER_PATIENT_MS }))
     ]
@@ -71,18 +80,57 @@ export function createArtifactSources (components: ArtifactSourcesComponents, in
       try {
         if (origin === 'upstream') return { index, ...(await openUpstream(target, location, offset, signal)) }
         if (swarm?.isBad(origin.record.peer) === true) continue
-        const chunks = await openPeerSource(content, origin.record, { offset, patienceMs: origin.patienceMs, signal })
-        metrics?.peerFetches.inc({ outcome: 'started' })
-        return { index, chunks, size: origin.record.size, peer: origin.record }
+        return await openPeer(target, location, origins, index, offset, signal)
       } catch (err) {
         // an upstream 404 for a file peers have is the upstream's problem, not ours
         if (err instanceof NotFoundError && !origins.some((o) => o !== 'upstream')) throw err
-        if (origin !== 'upstream') metrics?.peerFetches.inc({ outcome: 'no-start' })
         log.info({ key: target.key, from: origin === 'upstream' ? 'upstream' : origin.record.peer, offset, err: (err as Error).message }, 'source did not deliver, trying the next')
         failure = err
       }
     }
     throw failure
+  }
+
+  /**
+   * A peer's transfer; if it has not started after `raceAfterMs`, the upstream is
+   * opened beside it and whichever starts delivering first is taken, the other
+   * cancelled. A raced upstream counts as that origin tried.
+   */
+  async function openPeer (target: ArtifactTarget, location: ArtifactLocation, origins: Origin[], index: number, offset: number, signal: AbortSignal): Promise<Opened> {
+    const origin = origins[index] as PeerOrigin
+    const upstreamIndex = origins.indexOf('upstream', index)
+    const peerStop = new AbortController()
+    const upstreamStop = new AbortController()
+    const fromPeer = openPeerSource(content, origin.record, { offset, patienceMs: origin.patienceMs, signal: AbortSignal.any([signal, peerStop.signal]) })
+      .then((chunks): Opened => ({ index, chunks, size: origin.record.size, peer: origin.record }))
+    fromPeer.then(() => {
+      if (!peerStop.signal.aborted) metrics?.peerFetches.inc({ outcome: 'started' })
+    }, () => {
+      if (!peerStop.signal.aborted) metrics?.peerFetches.inc({ outcome: 'no-start' })
+    })
+    if (origin.raceAfterMs === undefined || upstreamIndex === -1) return await fromPeer
+
+    const fromUpstream = (async (): Promise<Opened> => {
+      await Promise.race([sleep(origin.raceAfterMs, undefined, { ref: false }), fromPeer.catch(() => {})])
+      if (await settled(fromPeer)) throw new UpstreamError('the peer settled first')
+      log.info({ key: target.key, peer: origin.record.peer, afterMs: origin.raceAfterMs }, 'peer slow to start, racing the upstream')
+      return { index: upstreamIndex, ...(await openUpstream(target, location, offset, AbortSignal.any([signal, upstreamStop.signal]))) }
+    })()
+    let winner: Opened
+    try {
+      winner = await Promise.any([fromPeer, fromUpstream])
+    } catch (err) {
+      // both failed: the peer's reason first (the upstream is tried on its own turn unless it already was)
+      throw (err as AggregateError).errors[0]
+    }
+    if (winner.peer === undefined) {
+      peerStop.abort(new UpstreamError('the upstream answered first'))
+      void fromPeer.then((late) => late.chunks.return(undefined), () => {})
+      metrics?.peerFetches.inc({ outcome: 'lost-race' })
+    } else {
+      upstreamStop.abort(new UpstreamError('the peer answered first'))
+    }
+    return winner
   }
 
   async function openSource (target: ArtifactTarget, location: ArtifactLocation, signal: AbortSignal): Promise<Source> {
@@ -159,4 +207,10 @@ export function createArtifactSources (components: ArtifactSourcesComponents, in
   }
 
   return { open: openSource }
+}
+
+/** Whether a promise has settled (either way) by the next turn of the microtask queue. */
+async function settled (promise: Promise<unknown>): Promise<boolean> {
+  const pending = Symbol('pending')
+  return await Promise.race([promise.then(() => true, () => true), Promise.resolve(pending)]) !== pending
 }

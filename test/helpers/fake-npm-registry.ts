@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import type { IncomingMessage, Server } from 'node:http'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { createAdaptorServer } from '@hono/node-server'
 import { Hono } from 'hono'
 
@@ -29,6 +30,8 @@ export type UpstreamMode = 'up' | 'down' | 'error'
 export interface FakeNpmRegistry {
   url: string
   mode: UpstreamMode
+  /** Tarball requests wait this long before any answer (a slow upstream). */
+  tarballDelayMs: number
   /** Every request path in order of arrival. */
   requests: string[]
   count(path: string): number
@@ -81,6 +84,7 @@ export async function startFakeNpmRegistry (): Promise<FakeNpmRegistry> {
   const registry: FakeNpmRegistry = {
     url: '',
     mode: 'up',
+    tarballDelayMs: 0,
     requests: [],
     count: (path) => registry.requests.filter((p) => p === path).length,
     publish (name, version) {
@@ -111,6 +115,7 @@ export async function startFakeNpmRegistry (): Promise<FakeNpmRegistry> {
   app.get('*', async (c) => {
     const path = decodeURIComponent(new URL(c.req.url).pathname.slice(1))
     const tarball = path.match(/^(.+)\/-\/[^/]+-(\d[^/]*)\.tgz$/)
+    if (tarball !== null && registry.tarballDelayMs > 0) await sleep(registry.tarballDelayMs, undefined, { ref: false })
     if (tarball !== null) return serveTarball(tarball[1]!, tarball[2]!, (c.env as { incoming: IncomingMessage }).incoming, c.req.header('range'))
     const versions = packages.get(path)
     if (versions === undefined) return new Response(null, { status: 404 })

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
+import { V8_FLAGS } from '../../bin/v8-flags.js'
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url))
 
@@ -20,11 +21,11 @@ export interface SpawnedNode {
 }
 
 /**
- * `dpm start` as its own OS process (what a user runs), on a free loopback port.
- * `nodeOptions` go to Node itself, e.g. a heap limit.
+ * `dpm start` as its own OS process (what a user runs: the same V8 flags as
+ * `bin/dpm.js`), on a free loopback port. `nodeOptions` go to Node itself, e.g. a heap limit.
  */
 export async function spawnNode (init: { dataDir: string, env?: Record<string, string>, nodeOptions?: string[] }): Promise<SpawnedNode> {
-  const child = spawn(process.execPath, [...(init.nodeOptions ?? []), MAIN, 'start'], {
+  const child = spawn(process.execPath, [...V8_FLAGS, ...(init.nodeOptions ?? []), MAIN, 'start'], {
     env: { ...process.env, DPM_DATA_DIR: init.dataDir, DPM_HTTP_PORT: '0', DPM_LOG_LEVEL: 'info', DPM_MDNS: 'false', DPM_P2P_LISTEN: '/ip4/127.0.0.1/tcp/0', ...init.env },
     stdio: ['ignore', 'pipe', 'pipe']
   })
