@@ -44,6 +44,11 @@ async function bitswapBytes (node: SpawnedNode): Promise<{ sent: number, receive
   const read = (direction: string): number => Number(new RegExp(`libp2p_data_transfer_bytes_total\\{protocol="/ipfs/bitswap/1\\.2\\.0 ${direction}"\\} (\\d+)`).exec(text)?.[1] ?? 0)
   return { sent: read('sent'), received: read('received') }
 }
+/** Bytes of blocks the node used, by the peer whose copy arrived first (its dpm_peer_received_bytes_total). */
+async function bytesBySender (node: SpawnedNode): Promise<Map<string, number>> {
+  const text = await (await fetch(`${node.url}/-/metrics`)).text()
+  return new Map([...text.matchAll(/^dpm_peer_received_bytes_total\{peer="([^"]+)"\} (\d+)$/gm)].map((m) => [m[1]!, Number(m[2])]))
+}
 const mibs = (r: { bytes: number, seconds: number }): number => r.bytes / MiB / r.seconds
 const records = (node: SpawnedNode): number => node.logs.filter((l) => l.msg === 'pulled a peer\'s index').reduce((n, l) => n + Number(l.records), 0)
 
@@ -80,12 +85,15 @@ try {
   const sent = after.map((x, i) => x.sent - before[i]!.sent)
   const received = after.map((x, i) => x.received - before[i]!.received)
   console.log(`\nfan-out: ${fanoutSize / MiB} MiB to 4 leechers at once, ${wall.toFixed(1)} s wall, ${(4 * fanoutSize / MiB / wall).toFixed(0)} MiB/s in all`)
-  results.forEach((r, i) => {
-    console.log(`leecher ${i + 1}: ${r.ok ? `${mibs(r).toFixed(0)} MiB/s` : `FAILED after ${(r.bytes / MiB).toFixed(0)} MiB`} (${r.cache}), Bitswap received ${(received[i + 1]! / MiB).toFixed(0)} MiB, sent to others ${(sent[i + 1]! / MiB).toFixed(0)} MiB`)
-  })
+  const seederId = (await health(a.url)).peerId
+  for (const [i, r] of results.entries()) {
+    const useful = await bytesBySender(leechers[i]!)
+    const fromSeeder = useful.get(seederId) ?? 0
+    const fromOthers = [...useful].filter(([peer]) => peer !== seederId).reduce((n, [, bytes]) => n + bytes, 0)
+    console.log(`leecher ${i + 1}: ${r.ok ? `${mibs(r).toFixed(0)} MiB/s` : `FAILED after ${(r.bytes / MiB).toFixed(0)} MiB`} (${r.cache}); first copies from the seeder ${(fromSeeder / MiB).toFixed(0)} MiB, from other leechers ${(fromOthers / MiB).toFixed(0)} MiB; Bitswap received ${(received[i + 1]! / MiB).toFixed(0)} MiB in all (duplicates included), sent ${(sent[i + 1]! / MiB).toFixed(0)} MiB`)
+  }
   const fromLeechers = sent.slice(1).reduce((x, y) => x + y, 0)
   console.log(`seeder sent ${(sent[0]! / MiB).toFixed(0)} MiB, leechers sent each other ${(fromLeechers / MiB).toFixed(0)} MiB (${(100 * fromLeechers / (sent[0]! + fromLeechers)).toFixed(0)} % of all Bitswap bytes)`)
-  console.log('(Bitswap counts bytes per protocol, not per peer: the split per leecher and source is not available)')
 } finally {
   for (const node of nodes) {
     if (node.child.exitCode !== null || node.child.signalCode !== null) console.error(`a node died (${node.child.exitCode ?? node.child.signalCode}): ${node.stderr().slice(-3000)}`)

@@ -8,6 +8,7 @@ export interface Metrics {
   inflightFills: Gauge
   indexRecords: Counter<'outcome' | 'reason'>
   peerFetches: Counter<'outcome'>
+  peerBytes: Counter<'peer'>
 }
 
 export function createMetrics (sources: { inflightFills(): number }): Metrics {
@@ -43,6 +44,12 @@ export function createMetrics (sources: { inflightFills(): number }): Metrics {
       name: 'dpm_peer_fetches_total',
       help: 'Content fetched from swarm peers over Bitswap, by outcome',
       labelNames: ['outcome'],
+      registers: [registry]
+    }),
+    peerBytes: new Counter({
+      name: 'dpm_peer_received_bytes_total',
+      help: 'Bytes of artifact blocks (leaves and DAG nodes) received over Bitswap, by the peer whose copy arrived first; duplicates are not counted',
+      labelNames: ['peer'],
       registers: [registry]
     })
   }

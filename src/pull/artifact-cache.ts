@@ -50,7 +50,7 @@ export interface ArtifactCacheComponents {
   log: Logger
   /** Present when the node is in a swarm: peers are asked before the upstream. */
   swarm?: SwarmIndex
-  metrics?: Pick<Metrics, 'peerFetches'>
+  metrics?: Pick<Metrics, 'peerFetches' | 'peerBytes'>
 }
 
 export interface ArtifactCacheInit {

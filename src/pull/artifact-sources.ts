@@ -39,7 +39,7 @@ export interface ArtifactSourcesComponents {
   upstream: UpstreamClient
   log: Logger
   swarm?: SwarmIndex
-  metrics?: Pick<Metrics, 'peerFetches'>
+  metrics?: Pick<Metrics, 'peerFetches' | 'peerBytes'>
 }
 
 /**
@@ -50,6 +50,8 @@ export interface ArtifactSourcesComponents {
 export function createArtifactSources (components: ArtifactSourcesComponents, init: { headersTimeoutMs?: number } = {}): { open(target: ArtifactTarget, location: ArtifactLocation, signal: AbortSignal): Promise<Source> } {
   const { content, upstream, log, swarm, metrics } = components
   const headersTimeoutMs = init.headersTimeoutMs ?? 30_000
+  // the peer that sent each block, whichever peer's record led to the transfer
+  const onPeerBlock = (peer: string, bytes: number): void => { metrics?.peerBytes.inc({ peer }, bytes) }
 
   /** Peers' records for the artifact whose digests agree with what the upstream published. */
   async function peerCandidates (target: ArtifactTarget, location: ArtifactLocation): Promise<SwarmRecord[]> {
@@ -101,7 +103,7 @@ export function createArtifactSources (components: ArtifactSourcesComponents, in
     const upstreamIndex = origins.indexOf('upstream', index)
     const peerStop = new AbortController()
     const upstreamStop = new AbortController()
-    const fromPeer = openPeerSource(content, origin.record, { offset, patienceMs: origin.patienceMs, signal: AbortSignal.any([signal, peerStop.signal]) })
+    const fromPeer = openPeerSource(content, origin.record, { offset, patienceMs: origin.patienceMs, signal: AbortSignal.any([signal, peerStop.signal]), onPeerBlock })
       .then((chunks): Opened => ({ index, chunks, size: origin.record.size, peer: origin.record }))
     fromPeer.then(() => {
       if (!peerStop.signal.aborted) metrics?.peerFetches.inc({ outcome: 'started' })

@@ -32,6 +32,8 @@ export interface ReadOptions {
   signal?: AbortSignal
   /** Fetch blocks this node lacks from swarm peers (Bitswap); otherwise a missing block is an error at once. */
   network?: boolean
+  /** Told of every block a peer sent for this read: who sent it and its size. */
+  onPeerBlock?: (peer: string, bytes: number) => void
 }
 
 /** Artifacts and documents as UnixFS files (raw 1 MiB leaves, CIDv1) in the node's blockstore. */

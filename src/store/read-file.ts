@@ -12,6 +12,8 @@ export interface ReadFileOptions {
   readAhead?: number
   /** Fetch missing blocks from peers (Bitswap) instead of failing at once. */
   network?: boolean
+  /** Told of every block a peer sent for this read: who sent it and its size. */
+  onPeerBlock?: (peer: string, bytes: number) => void
 }
 
 /**
@@ -42,7 +44,7 @@ export async function * readFile (blockstore: BlockGetter, root: CID, options: R
   const to = options.length === undefined ? Infinity : from + options.length
   const readAhead = Math.max(1, options.readAhead ?? 4)
   const get = { signal: options.signal, offline: options.network !== true }
-  const chunksOf = (cid: CID): Promise<Uint8Array[]> => get.offline ? loadChunks(blockstore, cid, get) : wantChunks(blockstore, cid, options.signal)
+  const chunksOf = (cid: CID): Promise<Uint8Array[]> => get.offline ? loadChunks(blockstore, cid, get) : wantChunks(blockstore, cid, options.signal, options.onPeerBlock)
   const load = async (cid: CID): Promise<Uint8Array> => joined(await chunksOf(cid))
 
   // leaves in file order, found depth-first; interior nodes are small and read as needed
@@ -99,7 +101,12 @@ export async function * readFile (blockstore: BlockGetter, root: CID, options: R
   }
 }
 
-export interface GetOptions { signal?: AbortSignal, offline: boolean }
+export interface GetOptions {
+  signal?: AbortSignal
+  offline: boolean
+  /** Helia's progress events; Bitswap's `bitswap:block` names the peer that sent a block. */
+  onProgress?: (event: { type: string, detail: unknown }) => void
+}
 
 /** A blockstore, or Helia's, which takes `offline` to stay off the network. */
 export interface BlockGetter {
@@ -107,11 +114,19 @@ export interface BlockGetter {
 }
 
 /** A block from the network, renewing the want when it goes unanswered. */
-async function wantChunks (blockstore: BlockGetter, cid: CID, signal?: AbortSignal): Promise<Uint8Array[]> {
+async function wantChunks (blockstore: BlockGetter, cid: CID, signal?: AbortSignal, onPeerBlock?: ReadFileOptions['onPeerBlock']): Promise<Uint8Array[]> {
+  let sender: string | undefined
+  const onProgress = onPeerBlock === undefined
+    ? undefined
+    : (event: { type: string, detail: unknown }): void => {
+        if (event.type === 'bitswap:block') sender = String((event.detail as { sender: unknown }).sender)
+      }
   for (let attempt = 1; ; attempt++) {
     const renew = AbortSignal.timeout(WANT_RENEW_MS)
     try {
-      return await loadChunks(blockstore, cid, { signal: signal === undefined ? renew : AbortSignal.any([signal, renew]), offline: false })
+      const chunks = await loadChunks(blockstore, cid, { signal: signal === undefined ? renew : AbortSignal.any([signal, renew]), offline: false, onProgress })
+      if (sender !== undefined) onPeerBlock?.(sender, chunks.reduce((n, c) => n + c.byteLength, 0))
+      return chunks
     } catch (err) {
       if (signal?.aborted === true || !renew.aborted || attempt === WANT_ATTEMPTS) throw err
     }

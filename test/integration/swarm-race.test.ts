@@ -63,6 +63,11 @@ describe('a slow peer races the upstream', () => {
     assert.equal(await sha512(response), fakeTarballDigest(TARBALLS.late))
     assert.equal(upstream.count(path), 2, 'A\'s fill and B\'s raced request reached the upstream')
     assert.ok(b.logs.some((l) => l.msg === 'peer slow to start, racing the upstream'))
+    const metrics = await (await fetch(`${b.url}/-/metrics`)).text()
+    const fromA = new RegExp(`dpm_peer_received_bytes_total\\{peer="${(await health(a.url)).peerId}"\\} (\\d+)`).exec(metrics)
+    const counted = Number(fromA?.[1])
+    // the file's leaves plus its small root node, all counted to the peer that sent them
+    assert.ok(counted >= TARBALLS.late.size && counted < TARBALLS.late.size + 4096, `${counted} bytes counted to A`)
   })
 
   it('takes the upstream when the peer stays silent', async () => {
