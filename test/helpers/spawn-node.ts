@@ -24,8 +24,11 @@ export interface SpawnedNode {
  * `dpm start` as its own OS process (what a user runs: the same V8 flags as
  * `bin/dpm.js`), on a free loopback port. `nodeOptions` go to Node itself, e.g. a heap limit.
  */
-export async function spawnNode (init: { dataDir: string, env?: Record<string, string>, nodeOptions?: string[] }): Promise<SpawnedNode> {
-  const child = spawn(process.execPath, [...V8_FLAGS, ...(init.nodeOptions ?? []), MAIN, 'start'], {
+export async function spawnNode (init: { dataDir: string, env?: Record<string, string>, nodeOptions?: string[], netns?: string }): Promise<SpawnedNode> {
+  const command = [process.execPath, ...V8_FLAGS, ...(init.nodeOptions ?? []), MAIN, 'start']
+  // `ip netns exec` enters the namespace and execs the node: the child's pid is the node's
+  if (init.netns !== undefined) command.unshift('ip', 'netns', 'exec', init.netns)
+  const child = spawn(command[0]!, command.slice(1), {
     env: { ...process.env, DPM_DATA_DIR: init.dataDir, DPM_HTTP_PORT: '0', DPM_LOG_LEVEL: 'info', DPM_MDNS: 'false', DPM_P2P_LISTEN: '/ip4/127.0.0.1/tcp/0', ...init.env },
     stdio: ['ignore', 'pipe', 'pipe']
   })
