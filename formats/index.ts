@@ -1,4 +1,5 @@
-import type { DpmError } from '../src/errors.ts'
+import type * as valibot from 'valibot'
+import type { BadRequestError, DpmError, NotFoundError, UpstreamError } from '../src/errors.ts'
 import type { Digest } from '../src/index/index-record.ts'
 
 export type { Digest }
@@ -32,8 +33,14 @@ export interface ArtifactTarget {
   kind: 'artifact'
   key: string
   contentType: string
-  /** The document that publishes this artifact's upstream URL and digests. */
+  /** The document that publishes this artifact's digests (and usually its upstream URL). */
   publishedIn: MetadataTarget
+  /**
+   * Further documents `locateArtifact` needs, fetched (and cached) the same way:
+   * a Cargo index file lists a crate's checksum, but its download URL comes from
+   * the registry's `config.json`.
+   */
+  alsoPublishedIn?: MetadataTarget[]
 }
 
 /** Answered by the adapter alone, without the cache (e.g. `npm ping`). */
@@ -86,8 +93,11 @@ export interface FormatAdapter<Doc = unknown> {
   /** Parses an upstream metadata document; throws `UpstreamError` if it is malformed. */
   parseDocument(bytes: Uint8Array, target: MetadataTarget): Doc
 
-  /** Where the document says the artifact lives and its digests; undefined when it does not list it. */
-  locateArtifact(target: ArtifactTarget, doc: Doc, upstream: string): ArtifactLocation | undefined
+  /**
+   * Where the document says the artifact lives and its digests; undefined when it
+   * does not list it. `others` are the documents of `alsoPublishedIn`, in order.
+   */
+  locateArtifact(target: ArtifactTarget, doc: Doc, upstream: string, others: Doc[]): ArtifactLocation | undefined
 
   /** The document the client receives: the requested variant, with links rewritten to the node. */
   renderDocument(target: MetadataTarget, doc: Doc, context: RenderContext): RenderedDocument
@@ -95,3 +105,42 @@ export interface FormatAdapter<Doc = unknown> {
   /** An error in the format's own shape (npm: `{"error": "..."}`). */
   renderError(error: DpmError): { status: number, contentType: string, body: string }
 }
+
+/** An adapter with the upstream it serves: one per prefix. */
+export interface FormatMount<Doc = any> {
+  adapter: FormatAdapter<Doc>
+  /** Base URL of the upstream, with a trailing slash. */
+  upstream: string
+}
+
+/**
+ * What the node hands a plugin: the error classes the core maps to responses
+ * (throw them from `parse`, `parseDocument` and `locateArtifact`) and valibot
+ * for the settings schema. A plugin needs nothing else from the core at run time.
+ */
+export interface PluginApi {
+  errors: {
+    BadRequestError: typeof BadRequestError
+    NotFoundError: typeof NotFoundError
+    UpstreamError: typeof UpstreamError
+  }
+  v: typeof valibot
+}
+
+/**
+ * A format plugin: an npm package whose default export is `(api) => FormatPlugin`.
+ * Its settings come from the YAML section named `section` and from environment
+ * variables `DPM_<SECTION>_<KEY>` (`cargo` + `upstreams` → `DPM_CARGO_UPSTREAMS`).
+ */
+export interface FormatPlugin<Settings = any> {
+  /** The plugin's name in messages, logs and metrics. */
+  readonly name: string
+  /** Its settings section: a lower-case word, also the environment prefix. */
+  readonly section: string
+  /** A valibot object schema of the section, keys in snake_case; values from the environment arrive as strings. */
+  readonly settings: valibot.GenericSchema<Record<string, unknown>, Settings>
+  /** The adapters to mount, each under its own prefix, with their upstreams. */
+  mounts(settings: Settings): FormatMount[]
+}
+
+export type FormatPluginFactory = (api: PluginApi) => FormatPlugin

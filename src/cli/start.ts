@@ -25,7 +25,15 @@ export async function runStart (args: string[]): Promise<number> {
   }
 
   const log = createLogger(settings.log_level)
-  const node = await startNode(settings, { log })
+  let node
+  try {
+    node = await startNode(settings, { log })
+  } catch (err) {
+    // a plugin that cannot load or clashes: as plain a message as a bad setting
+    if (!(err instanceof ConfigError)) throw err
+    process.stderr.write(`dpm: ${err.message}\n`)
+    return 2
+  }
   await new Promise<void>((resolve) => {
     const onSignal = (signal: NodeJS.Signals): void => {
       log.info({ signal }, 'signal received')

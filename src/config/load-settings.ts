@@ -17,6 +17,10 @@ export interface LoadSettingsInit {
 /** Settings with the swarm key resolved to the bytes `@libp2p/pnet` expects. */
 export interface NodeSettings extends Omit<Settings, 'swarm_key' | 'swarm_key_file'> {
   swarm_key?: Uint8Array
+  /** The config file's mappings that are not core settings: format plugins' sections, checked when the plugins load. */
+  sections?: Record<string, Record<string, unknown>>
+  /** `DPM_*` variables that are not core settings: format plugins' settings (`DPM_CARGO_UPSTREAMS`), checked when the plugins load. */
+  plugin_env?: Record<string, string>
 }
 
 /**
@@ -25,12 +29,14 @@ export interface NodeSettings extends Omit<Settings, 'swarm_key' | 'swarm_key_fi
  */
 export async function loadSettings (init: LoadSettingsInit): Promise<NodeSettings> {
   const file = init.configFile ?? init.env.DPM_CONFIG
-  const input: Record<string, unknown> = file === undefined ? {} : await readConfigFile(file)
+  const { settings: input, sections } = file === undefined ? { settings: {}, sections: {} } : await readConfigFile(file)
   for (const name of SETTING_NAMES) {
     const value = init.env[envName(name)]
     if (value !== undefined && value !== '') input[name] = value
   }
   input.data_dir ??= defaultDataDir(init.env, init.homeDir)
+  const coreEnv = new Set<string>(SETTING_NAMES.map(envName))
+  const pluginEnv = Object.fromEntries(Object.entries(init.env).filter((e): e is [string, string] => e[0].startsWith('DPM_') && e[0] !== 'DPM_CONFIG' && !coreEnv.has(e[0]) && e[1] !== undefined && e[1] !== ''))
 
   const result = v.safeParse(SettingsSchema, input)
   if (!result.success) {
@@ -41,21 +47,27 @@ export async function loadSettings (init: LoadSettingsInit): Promise<NodeSetting
   }
   const { swarm_key_file: keyFile, swarm_key: keyText, ...settings } = result.output
   settings.npm_upstream ??= await defaultNpmRegistry()
-  return { ...settings, swarm_key: await resolveSwarmKey(keyFile, keyText) }
+  return { ...settings, sections, plugin_env: pluginEnv, swarm_key: await resolveSwarmKey(keyFile, keyText) }
 }
 
-async function readConfigFile (file: string): Promise<Record<string, unknown>> {
+async function readConfigFile (file: string): Promise<{ settings: Record<string, unknown>, sections: Record<string, Record<string, unknown>> }> {
   let doc: unknown
   try {
     doc = parseYaml(await readFile(file, 'utf8'))
   } catch (err) {
     throw new ConfigError(`DPM_CONFIG: cannot read ${file}: ${(err as Error).message.split('\n')[0]}`)
   }
-  if (doc == null) return {}
+  if (doc == null) return { settings: {}, sections: {} }
   if (typeof doc !== 'object' || Array.isArray(doc)) throw new ConfigError(`DPM_CONFIG: ${file} must be a YAML mapping of settings`)
-  const unknown = Object.keys(doc).find((key) => !(SETTING_NAMES as string[]).includes(key))
-  if (unknown !== undefined) throw new ConfigError(`DPM_CONFIG: ${file} has an unknown setting "${unknown}" (known: ${SETTING_NAMES.join(', ')})`)
-  return { ...doc }
+  const settings: Record<string, unknown> = {}
+  const sections: Record<string, Record<string, unknown>> = {}
+  for (const [key, value] of Object.entries(doc)) {
+    if ((SETTING_NAMES as string[]).includes(key)) settings[key] = value
+    // a mapping is a format plugin's section (`cargo:`), checked once the plugins are loaded
+    else if (value !== null && typeof value === 'object' && !Array.isArray(value)) sections[key] = value as Record<string, unknown>
+    else throw new ConfigError(`DPM_CONFIG: ${file} has an unknown setting "${key}" (known: ${SETTING_NAMES.join(', ')})`)
+  }
+  return { settings, sections }
 }
 
 function defaultDataDir (env: LoadSettingsInit['env'], homeDir: string): string {

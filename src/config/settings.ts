@@ -71,7 +71,9 @@ export const SettingsSchema = v.object({
   trusted_peers: v.optional(peerIdList, ''),
   log_level: v.optional(v.picklist(LOG_LEVELS, `expected one of ${LOG_LEVELS.join(', ')}`), 'info'),
   npm_upstream: v.optional(httpUrl),
-  admin_token: v.optional(v.pipe(text, v.minLength(16, 'must be at least 16 characters')))
+  admin_token: v.optional(v.pipe(text, v.minLength(16, 'must be at least 16 characters'))),
+  /** Format plugins to load: npm package names, or paths to package directories. */
+  plugins: v.optional(v.pipe(text, v.transform((list) => list.split(',').map((s) => s.trim()).filter(Boolean))), '')
 })
 
 export type SettingsInput = v.InferInput<typeof SettingsSchema>

@@ -4,7 +4,9 @@ import { join } from 'node:path'
 import { RequestError, getRequestListener } from '@hono/node-server'
 import { createServer } from 'node:http'
 import type { Logger } from 'pino'
+import cargoPlugin from '../../formats/cargo/index.ts'
 import { npmAdapter } from '../../formats/npm/index.ts'
+import { loadPlugins } from '../plugins/load-plugins.ts'
 import type { NodeSettings } from '../config/load-settings.ts'
 import { createDocumentRenderer } from '../gateway/document-renderer.ts'
 import { createGateway } from '../gateway/create-gateway.ts'
@@ -36,6 +38,9 @@ export interface DpmNode {
   stop(): Promise<void>
 }
 
+/** Formats that ship with the node but are built on the plugin API alone. */
+const BUILTIN_PLUGINS = [{ name: 'cargo', factory: cargoPlugin }]
+
 /** How long in-flight responses may run on after a stop before their connections are cut. */
 const SHUTDOWN_GRACE_MS = 10_000
 
@@ -49,13 +54,21 @@ export async function startNode (settings: NodeSettings, components: { log: Logg
   await rm(spoolDir, { recursive: true, force: true })
   await mkdir(spoolDir, { recursive: true })
 
-  const heliaNode = await openHelia({ dataDir: settings.data_dir, swarmKey: settings.swarm_key, listen: settings.p2p_listen, bootstrap: settings.bootstrap, mdns: settings.mdns, registry: metrics.registry })
-  if (heliaNode.libp2p === undefined) log.info('no swarm key set: running alone, without P2P')
-  else log.info({ peerId: heliaNode.peerId.toString(), multiaddrs: heliaNode.libp2p.getMultiaddrs().map(String) }, 'joined the private swarm')
-
   const mounts: FormatMount[] = []
   if (settings.npm_upstream !== undefined) mounts.push({ adapter: npmAdapter, upstream: settings.npm_upstream })
   else log.warn('DPM_NPM_UPSTREAM is not set and `npm config get registry` gave nothing: npm is disabled')
+  // plugins first: a bad one stops the node before any store is opened
+  mounts.push(...await loadPlugins({
+    specifiers: settings.plugins,
+    builtins: BUILTIN_PLUGINS,
+    sections: settings.sections ?? {},
+    env: settings.plugin_env ?? {},
+    taken: mounts.map((m) => ({ prefix: m.adapter.prefix, by: m.adapter.name }))
+  }))
+
+  const heliaNode = await openHelia({ dataDir: settings.data_dir, swarmKey: settings.swarm_key, listen: settings.p2p_listen, bootstrap: settings.bootstrap, mdns: settings.mdns, registry: metrics.registry })
+  if (heliaNode.libp2p === undefined) log.info('no swarm key set: running alone, without P2P')
+  else log.info({ peerId: heliaNode.peerId.toString(), multiaddrs: heliaNode.libp2p.getMultiaddrs().map(String) }, 'joined the private swarm')
 
   let swarm: SwarmIndex | undefined
   const index = createLocalIndex(heliaNode.helia, {

@@ -95,12 +95,13 @@ export function createArtifactCache (components: ArtifactCacheComponents, init: 
 
   async function locate (mount: FormatMount, target: ArtifactTarget, signal: AbortSignal): Promise<ArtifactLocation> {
     const { adapter, upstream: base } = mount
+    const others = await Promise.all((target.alsoPublishedIn ?? []).map(async (t) => (await documents.get(adapter, t, { signal })).doc))
     let document = await documents.get(adapter, target.publishedIn, { signal })
-    let location = adapter.locateArtifact(target, document.doc, base)
+    let location = adapter.locateArtifact(target, document.doc, base, others)
     if (location === undefined && document.status === 'HIT') {
       // published after our copy was fetched: ask once more before saying 404
       document = await documents.get(adapter, target.publishedIn, { signal, revalidate: true })
-      location = adapter.locateArtifact(target, document.doc, base)
+      location = adapter.locateArtifact(target, document.doc, base, others)
     }
     if (location === undefined) throw new NotFoundError(`${target.key} is not published`)
     return location

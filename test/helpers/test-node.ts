@@ -38,6 +38,7 @@ export async function startTestNode (init: { npmUpstream: string, dataDir?: stri
     bootstrap: [],
     mdns: false,
     trusted_peers: [],
+    plugins: [],
     log_level: 'debug',
     npm_upstream: init.npmUpstream.endsWith('/') ? init.npmUpstream : `${init.npmUpstream}/`,
     ...init.settings

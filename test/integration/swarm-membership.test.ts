@@ -20,7 +20,7 @@ describe('a node with and without a swarm key', () => {
       assert.equal(health.swarm, false)
       assert.deepEqual(health.multiaddrs, [])
       assert.equal(health.peers, 0)
-      assert.deepEqual(health.formats.map((f) => f.prefix), ['/npm/'])
+      assert.deepEqual(health.formats.map((f) => f.prefix), ['/npm/', '/cargo/crates-io/'])
       assert.ok(first.logs.some((l) => String(l.msg).includes('running alone')))
       await first.stop()
       const second = await startTestNode({ npmUpstream: 'http://127.0.0.1:9/', dataDir })
