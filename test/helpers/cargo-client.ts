@@ -1,0 +1,35 @@
+import { execFile } from 'node:child_process'
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+
+export interface CargoProject {
+  dir: string
+  /** Runs cargo in the project with its current CARGO_HOME. */
+  run(...args: string[]): Promise<{ ok: boolean, stdout: string, stderr: string }>
+  /** A new, empty CARGO_HOME: cargo downloads again instead of reusing its own cache. */
+  forget(): Promise<void>
+}
+
+/** A cargo project depending on `deps`, with crates.io replaced by a node's sparse registry. */
+export async function createCargoProject (init: { registry: string, deps: Record<string, string>, main: string }): Promise<CargoProject> {
+  const dir = await mkdtemp(join(tmpdir(), 'dpm-cargo-project-'))
+  await mkdir(join(dir, 'src'))
+  await writeFile(join(dir, 'Cargo.toml'), `[package]\nname = "app"\nversion = "0.0.0"\nedition = "2021"\n\n[dependencies]\n${Object.entries(init.deps).map(([n, r]) => `${n} = "${r}"`).join('\n')}\n`)
+  await writeFile(join(dir, 'src', 'main.rs'), init.main)
+  let home = ''
+  const project: CargoProject = {
+    dir,
+    async forget () {
+      home = await mkdtemp(join(tmpdir(), 'dpm-cargo-home-'))
+      await writeFile(join(home, 'config.toml'), `[source.crates-io]\nreplace-with = "dpm"\n\n[source.dpm]\nregistry = "sparse+${init.registry}"\n\n[net]\nretry = 0\n`)
+    },
+    async run (...args) {
+      return await promisify(execFile)('cargo', args, { cwd: dir, env: { ...process.env, CARGO_HOME: home, CARGO_TARGET_DIR: join(dir, 'target'), CARGO_TERM_COLOR: 'never' }, maxBuffer: 16 << 20 })
+        .then(({ stdout, stderr }) => ({ ok: true, stdout, stderr }), (err: { stdout: string, stderr: string }) => ({ ok: false, stdout: err.stdout, stderr: err.stderr }))
+    }
+  }
+  await project.forget()
+  return project
+}
