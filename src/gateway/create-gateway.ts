@@ -4,6 +4,7 @@ import type { Metrics } from '../node/metrics.ts'
 import type { FormatMount } from '../pull/format-mount.ts'
 import { accessLog } from './access-log.ts'
 import type { Health } from './health.ts'
+import { rawPath } from './raw-path.ts'
 import { serveFormat, type ServeFormatComponents } from './serve-format.ts'
 
 export interface GatewayComponents extends ServeFormatComponents {
@@ -29,13 +30,19 @@ export function createGateway (components: GatewayComponents): Hono {
     return c.body(await components.metrics.registry.metrics(), 200, { 'content-type': components.metrics.registry.contentType })
   })
 
-  for (const mount of components.mounts) {
-    const handler = serveFormat(mount, components)
-    app.all(mount.adapter.prefix, handler)
-    app.all(`${mount.adapter.prefix}/*`, handler)
+  const formats = components.mounts.map((mount) => ({ prefix: mount.adapter.prefix, handler: serveFormat(mount, components) }))
+  for (const { prefix, handler } of formats) {
+    app.all(prefix, handler)
+    app.all(`${prefix}/*`, handler)
   }
 
-  app.notFound((c) => c.json({ error: 'not found' }, 404))
+  app.notFound((c) => {
+    // a path under a format's prefix that URL parsing resolved out of it (`/npm/%2e%2e/x`):
+    // the format judges the path as sent, and answers in its own error shape
+    const path = rawPath(c)
+    const owner = formats.find(({ prefix }) => path === prefix || path.startsWith(`${prefix}/`))
+    return owner === undefined ? c.json({ error: 'not found' }, 404) : owner.handler(c)
+  })
   app.onError((err, c) => {
     components.log.error({ err }, 'unhandled error')
     return c.json({ error: 'internal error' }, 500)

@@ -20,7 +20,7 @@ import { loadBlock, type BlockGetter } from '../store/read-file.ts'
 import type { CID } from 'multiformats/cid'
 import { createArtifactCache, type ArtifactCache } from '../pull/artifact-cache.ts'
 import { createDocumentCache } from '../pull/document-cache.ts'
-import type { FormatMount } from '../pull/format-mount.ts'
+import type { FormatMount, FormatPluginFactory } from '../../formats/index.ts'
 import { createUpstreamClient } from '../pull/upstream-client.ts'
 import { createContentStore } from '../store/content-store.ts'
 import { openHelia } from '../store/open-helia.ts'
@@ -45,7 +45,7 @@ const BUILTIN_PLUGINS = [{ name: 'cargo', factory: cargoPlugin }]
 const SHUTDOWN_GRACE_MS = 10_000
 
 /** Builds and starts a whole node: store, swarm (when keyed), pull-through core, gateway. */
-export async function startNode (settings: NodeSettings, components: { log: Logger, now?: () => number }): Promise<DpmNode> {
+export async function startNode (settings: NodeSettings, components: { log: Logger, now?: () => number, plugins?: Array<{ name: string, factory: FormatPluginFactory }> }): Promise<DpmNode> {
   const { log } = components
   let artifacts: ArtifactCache | undefined
   const metrics = createMetrics({ inflightFills: () => artifacts?.inflight ?? 0 })
@@ -61,6 +61,7 @@ export async function startNode (settings: NodeSettings, components: { log: Logg
   mounts.push(...await loadPlugins({
     specifiers: settings.plugins,
     builtins: BUILTIN_PLUGINS,
+    given: components.plugins ?? [],
     sections: settings.sections ?? {},
     env: settings.plugin_env ?? {},
     taken: mounts.map((m) => ({ prefix: m.adapter.prefix, by: m.adapter.name }))

@@ -19,6 +19,8 @@ export interface PluginSources {
   specifiers: string[]
   /** Plugins that ship with the node, loaded through the same API. */
   builtins: Array<{ name: string, factory: FormatPluginFactory }>
+  /** Plugins handed over in code (the compliance suite's): held to the same rules as named ones. */
+  given?: Array<{ name: string, factory: FormatPluginFactory }>
   /** The config file's plugin sections, by section name. */
   sections: Record<string, Record<string, unknown>>
   /** `DPM_*` variables that are not core settings. */
@@ -37,6 +39,7 @@ export async function loadPlugins (sources: PluginSources): Promise<FormatMount[
   const claimed = new Set<string>()
   const entries = [
     ...sources.builtins.map((b) => ({ name: b.name, builtin: true, load: async () => b.factory })),
+    ...(sources.given ?? []).map((g) => ({ name: g.name, builtin: false, load: async () => g.factory })),
     ...sources.specifiers.map((spec) => ({ name: spec, builtin: false, load: async () => await importFactory(spec) }))
   ]
   for (const entry of entries) {

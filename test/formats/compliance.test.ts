@@ -1,0 +1,76 @@
+import { createHash, randomBytes } from 'node:crypto'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { after } from 'node:test'
+import type { FormatPluginFactory } from '../../formats/index.ts'
+import { describeAdapterCompliance } from '../../formats/testing/compliance.ts'
+import { startCargoRegistry } from '../helpers/cargo-registry.ts'
+import { startFakeNpmRegistry } from '../helpers/fake-npm-registry.ts'
+
+const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex')
+const hostOf = (url: string): string => new URL(url).host
+const BAD_PATHS = ['/..%2f..%2fetc%2fpasswd', '/%2e%2e/x', '/a%00b', '/%zz']
+
+// npm, built in
+const npm = await startFakeNpmRegistry()
+const npmTarball = randomBytes(5000)
+npm.publish('left-pad', { version: '1.0.0', tarball: npmTarball })
+npm.publish('broken', { version: '1.0.0', tarball: randomBytes(100), wrongIntegrity: true })
+describeAdapterCompliance('npm', {
+  env: { DPM_NPM_UPSTREAM: npm.url },
+  prefix: '/npm',
+  metadata: ['/left-pad'],
+  artifacts: [{ path: '/left-pad/-/left-pad-1.0.0.tgz', sha256: sha256(npmTarball) }],
+  corruptArtifact: '/broken/-/broken-1.0.0.tgz',
+  bad: [...BAD_PATHS, '/left-pad/-/..%2f..%2fx.tgz', '/_bad%20name'],
+  upstreamRequests: () => npm.requests.length,
+  upstreamHosts: [hostOf(npm.url)]
+})
+
+// Cargo, built in on the plugin API
+const cargo = await startCargoRegistry([{ name: 'dpm-leaf', version: '0.1.0', lib: 'pub fn leaf() {}\n' }, { name: 'dpm-bad', version: '1.0.0', lib: '\n' }])
+cargo.corrupt('dpm-bad', '1.0.0')
+const leaf = await (await fetch(`${cargo.url}config.json`)).json() as { dl: string }
+const leafBytes = new Uint8Array(await (await fetch(leaf.dl.replaceAll('{crate}', 'dpm-leaf').replaceAll('{version}', '0.1.0'))).arrayBuffer())
+describeAdapterCompliance('cargo', {
+  env: { DPM_CARGO_UPSTREAMS: `test=sparse+${cargo.url}` },
+  prefix: '/cargo/test',
+  metadata: ['/config.json', '/dp/m-/dpm-leaf'],
+  artifacts: [{ path: '/api/v1/crates/dpm-leaf/0.1.0/download', sha256: sha256(leafBytes) }],
+  corruptArtifact: '/api/v1/crates/dpm-bad/1.0.0/download',
+  bad: [...BAD_PATHS, '/api/v1/crates/dpm-leaf/..%2f/download', '/api/v1/crates/dpm-leaf/not-a-version/download', '/api/v1/crates/bad%20name/1.0.0/download'],
+  upstreamRequests: () => cargo.requests.length,
+  upstreamHosts: [hostOf(cargo.url), hostOf(leaf.dl)]
+})
+
+// an outside plugin, loaded as a package from a local path: a directory of files with a SHA256SUMS list
+const files = new Map([['tool-1.0.tar.gz', randomBytes(4000)], ['broken.bin', randomBytes(300)]])
+const sumsList = [...files].map(([name, bytes]) => `${name === 'broken.bin' ? sha256(randomBytes(1)) : sha256(bytes)}  ${name}`).join('\n') + '\n'
+let sumsRequests = 0
+const sumsServer = createServer((req, res) => {
+  sumsRequests++
+  const name = decodeURIComponent((req.url ?? '/').slice(1))
+  const body = name === 'SHA256SUMS' ? Buffer.from(sumsList) : files.get(name)
+  res.writeHead(body === undefined ? 404 : 200).end(body)
+})
+await new Promise<void>((resolve) => sumsServer.listen(0, '127.0.0.1', resolve))
+const sumsUrl = `http://127.0.0.1:${(sumsServer.address() as AddressInfo).port}/`
+const pluginDir = fileURLToPath(new URL('../fixtures/dpm-format-sums/', import.meta.url))
+describeAdapterCompliance('an outside plugin (test/fixtures/dpm-format-sums)', {
+  plugin: { name: 'dpm-format-sums', factory: (await import(pathToFileURL(`${pluginDir}index.js`).href) as { default: FormatPluginFactory }).default },
+  env: { DPM_SUMS_UPSTREAM: sumsUrl },
+  prefix: '/sums',
+  metadata: ['/SHA256SUMS'],
+  artifacts: [{ path: '/tool-1.0.tar.gz', sha256: sha256(files.get('tool-1.0.tar.gz')!) }],
+  corruptArtifact: '/broken.bin',
+  bad: [...BAD_PATHS, '/a%2fb'],
+  upstreamRequests: () => sumsRequests,
+  upstreamHosts: [hostOf(sumsUrl)]
+})
+
+after(async () => {
+  await npm.close()
+  await cargo.close()
+  await new Promise((resolve) => sumsServer.close(resolve))
+})
