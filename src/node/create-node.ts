@@ -50,14 +50,10 @@ export async function startNode (settings: NodeSettings, components: { log: Logg
   let artifacts: ArtifactCache | undefined
   const metrics = createMetrics({ inflightFills: () => artifacts?.inflight ?? 0 })
   const lifetime = new AbortController()
-  const spoolDir = join(settings.data_dir, 'spool')
-  await rm(spoolDir, { recursive: true, force: true })
-  await mkdir(spoolDir, { recursive: true })
-
   const mounts: FormatMount[] = []
   if (settings.npm_upstream !== undefined) mounts.push({ adapter: npmAdapter, upstream: settings.npm_upstream })
   else log.warn('DPM_NPM_UPSTREAM is not set and `npm config get registry` gave nothing: npm is disabled')
-  // plugins first: a bad one stops the node before any store is opened
+  // plugins first: a bad one stops the node before anything is written to the data dir
   mounts.push(...await loadPlugins({
     specifiers: settings.plugins,
     builtins: BUILTIN_PLUGINS,
@@ -66,6 +62,10 @@ export async function startNode (settings: NodeSettings, components: { log: Logg
     env: settings.plugin_env ?? {},
     taken: mounts.map((m) => ({ prefix: m.adapter.prefix, by: m.adapter.name }))
   }))
+
+  const spoolDir = join(settings.data_dir, 'spool')
+  await rm(spoolDir, { recursive: true, force: true })
+  await mkdir(spoolDir, { recursive: true })
 
   const heliaNode = await openHelia({ dataDir: settings.data_dir, swarmKey: settings.swarm_key, listen: settings.p2p_listen, bootstrap: settings.bootstrap, mdns: settings.mdns, registry: metrics.registry })
   if (heliaNode.libp2p === undefined) log.info('no swarm key set: running alone, without P2P')
