@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import * as v from 'valibot'
-import type { FormatMount, FormatPlugin, FormatPluginFactory, PluginApi } from '../../formats/index.ts'
+import type { FormatAdapter, FormatMount, FormatPlugin, FormatPluginFactory, PluginApi } from '../../formats/index.ts'
 import { ConfigError } from '../config/config-error.ts'
 import { BadRequestError, NotFoundError, UpstreamError } from '../errors.ts'
 
@@ -70,7 +70,7 @@ export async function loadPlugins (sources: PluginSources): Promise<FormatMount[
         (entry.builtin ? undefined : RESERVED_PREFIXES.filter((r) => overlaps(r, prefix)).map((r) => ({ prefix: r, by: 'the node' }))[0])
       if (clash !== undefined) fail(`prefix ${prefix} is already taken (${clash.prefix}, by ${clash.by})`)
       taken.push({ prefix, by: entry.name })
-      mounts.push(mount)
+      mounts.push({ ...mount, adapter: withOwnKeys(mount.adapter, plugin.section, entry.name) })
     }
   }
   const unclaimed = Object.keys(sources.sections).find((s) => !claimed.has(s))
@@ -91,6 +91,25 @@ function parseSection (plugin: FormatPlugin, fromFile: Record<string, unknown>, 
   const key = v.getDotPath(issue)?.split('.')[0]
   const shown = issue.input === undefined ? '' : ` (got ${JSON.stringify(issue.input)})`
   throw new ConfigError(`${key === undefined ? `plugin "${plugin.name}" settings` : `${prefix}${key.toUpperCase()}`}: ${issue.message}${shown}`)
+}
+
+/**
+ * Index keys are one namespace for the whole node: a plugin's must start with its
+ * section (`cargo:`), so no format can overwrite another's records. A key outside
+ * it is the plugin's bug: the request fails with a 500 that names the plugin.
+ */
+function withOwnKeys (adapter: FormatAdapter, section: string, plugin: string): FormatAdapter {
+  const own = (key: string): void => {
+    if (!key.startsWith(`${section}:`)) throw new Error(`plugin "${plugin}" made the index key "${key}", outside its "${section}:" namespace`)
+  }
+  const guarded: FormatAdapter = Object.create(adapter)
+  guarded.parse = (request, upstream) => {
+    const target = adapter.parse(request, upstream)
+    if (target.kind === 'metadata') own(target.key)
+    if (target.kind === 'artifact') for (const key of [target.key, target.publishedIn.key, ...(target.alsoPublishedIn ?? []).map((t) => t.key)]) own(key)
+    return target
+  }
+  return guarded
 }
 
 /** One prefix is the other, or mounts below it. */
