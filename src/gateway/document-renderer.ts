@@ -3,8 +3,8 @@ import type { MetadataTarget, RenderContext, RenderedDocument } from '../../form
 import type { FormatMount } from '../pull/format-mount.ts'
 
 /**
- * Renders stored documents (variant, rewritten links) and remembers the result by
- * CID and variant: a hot packument is rendered once, not on every install.
+ * Renders stored documents (variant, rewritten links) and remembers the result,
+ * as bytes, by CID and variant: a hot packument is rendered once, not on every install.
  */
 export interface DocumentRenderer {
   render(mount: FormatMount, target: MetadataTarget, cid: string, doc: unknown): RenderedDocument
@@ -22,6 +22,8 @@ export function createDocumentRenderer (init: { baseUrl: (mount: FormatMount) =>
       if (result === undefined) {
         const context: RenderContext = { baseUrl: init.baseUrl(mount) }
         result = mount.adapter.renderDocument(target, doc, context)
+        // encoded once here, not on every response: a hot 10 MB packument would otherwise be re-encoded to UTF-8 per request
+        if (typeof result.body === 'string') result = { ...result, body: Buffer.from(result.body) }
         rendered.set(key, result)
       }
       return result
