@@ -105,9 +105,9 @@ listen: 127.0.0.1:${verdaccioPort}
     const cell = (s: string): string => m[s]!.rps === 0
       ? `none answered within ${SECONDS} s`
       : `${m[s]!.rps.toFixed(1)} (${m[s]!.p99.toFixed(0)} ms)${m[s]!.errors > 0 ? `, ${m[s]!.errors} errors` : ''}`
-    const ratio = (a: number, b: number, digits: number): string => b === 0 ? '—' : (a / b).toFixed(digits)
+    const ratio = (a: number, b: number, digits: number, unit = ''): string => b === 0 ? '—' : `${(a / b).toFixed(digits)}${unit}`
     const size = (await run('stat', ['-c', '%s', join(work, file)])).stdout.trim()
-    console.log(`| ${c.label}, ${(Number(size) / 1e6).toFixed(2)} MB | ${cell('dpm')} | ${cell('nginx')} | ${cell('verdaccio')} | ${ratio(m.dpm!.rps, m.nginx!.rps, 2)} | ${ratio(m.dpm!.rps, m.verdaccio!.rps, 0)}× |`)
+    console.log(`| ${c.label}, ${(Number(size) / 1e6).toFixed(2)} MB | ${cell('dpm')} | ${cell('nginx')} | ${cell('verdaccio')} | ${ratio(m.dpm!.rps, m.nginx!.rps, 2)} | ${ratio(m.dpm!.rps, m.verdaccio!.rps, 0, '×')} |`)
   }
   console.log(`\ndpm peak RSS: ${Math.round(await dpm.peakRss() / 1048576)} MiB`)
   await dpm.stop()
