@@ -7,13 +7,13 @@
 // Run alone: `npm run bench:metadata` (BENCH_SECONDS per measurement, default 10;
 // BENCH_ROUNDS, default 3). Needs wrk, nginx and the npm registry this host uses.
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { createServer } from 'node:net'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { spawnNode } from '../test/helpers/spawn-node.ts'
-import { waitFor } from '../test/helpers/wait-for.ts'
+import { freePort } from './helpers/free-port.ts'
+import { startVerdaccio } from './helpers/verdaccio.ts'
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
@@ -25,14 +25,6 @@ const CASES = [
   { name: 'typescript', accept: 'application/json', label: 'typescript, full' }
 ]
 const run = promisify(execFile)
-
-async function freePort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
 
 /** wrk at 50 connections: requests/s, p99 in ms, and how many answers were not 2xx. */
 async function load (url: string, accept: string): Promise<{ rps: number, p99: number, errors: number }> {
@@ -48,6 +40,7 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 const registry = (await run('npm', ['config', 'get', 'registry'])).stdout.trim().replace(/\/?$/, '/')
 const work = await mkdtemp(join(tmpdir(), 'dpm-bench-metadata-'))
 const children: ChildProcess[] = []
+const stops: Array<() => void> = []
 
 try {
   // the node, warmed: every case fetched once (MISS), and its answer kept for nginx
@@ -68,26 +61,9 @@ http { access_log off; sendfile on; default_type application/json; server { list
 
   // Verdaccio 6, proxying the same upstream, on the project's Node
   process.stdout.write('installing Verdaccio 6 … ')
-  await mkdir(join(work, 'verdaccio'))
-  // verdaccio-audit asks for node-fetch by the dist-tag `cjs`, which not every registry mirror carries: name the version
-  await writeFile(join(work, 'verdaccio', 'package.json'), JSON.stringify({ private: true, dependencies: { verdaccio: '6' }, overrides: { 'node-fetch': '2.7.0' } }))
-  await run('npm', ['install', '--no-audit', '--no-fund', '--silent'], { cwd: join(work, 'verdaccio'), maxBuffer: 16 << 20 })
-  const verdaccioPort = await freePort()
-  await writeFile(join(work, 'verdaccio.yaml'), `storage: ${join(work, 'verdaccio-storage')}
-uplinks:
-  upstream:
-    url: ${registry}
-    timeout: 60s
-packages:
-  '**':
-    access: $all
-    proxy: upstream
-log: { type: stdout, format: pretty, level: error }
-listen: 127.0.0.1:${verdaccioPort}
-`)
-  children.push(spawn(process.execPath, [join(work, 'verdaccio', 'node_modules', 'verdaccio', 'bin', 'verdaccio'), '--config', join(work, 'verdaccio.yaml')], { stdio: 'ignore' }))
-  const verdaccio = `http://127.0.0.1:${verdaccioPort}`
-  await waitFor('Verdaccio to listen', async () => (await fetch(`${verdaccio}/-/ping`).catch(() => undefined))?.ok === true, 60_000)
+  const verdaccioServer = await startVerdaccio(join(work, 'verdaccio'), registry)
+  stops.push(verdaccioServer.stop)
+  const verdaccio = verdaccioServer.url
   for (const c of CASES) await (await fetch(`${verdaccio}/${c.name}`, { headers: { accept: c.accept } })).arrayBuffer()
   console.log('ready')
 
@@ -113,5 +89,6 @@ listen: 127.0.0.1:${verdaccioPort}
   await dpm.stop()
 } finally {
   for (const child of children) child.kill('SIGTERM')
+  for (const stop of stops) stop()
   await rm(work, { recursive: true, force: true })
 }

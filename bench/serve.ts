@@ -5,25 +5,17 @@
 import { execFile, spawn } from 'node:child_process'
 import { createWriteStream } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { promisify } from 'node:util'
 import { generateTarball, startFakeNpmRegistry } from '../test/helpers/fake-npm-registry.ts'
 import { spawnNode } from '../test/helpers/spawn-node.ts'
+import { freePort } from './helpers/free-port.ts'
 
 const MiB = 1024 * 1024
 const size = Number(process.env.BENCH_SIZE_MIB ?? 256) * MiB
 const RUNS = 3
-
-async function freePort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
 
 /** Download with curl (a separate process) to /dev/null; returns MiB/s. */
 async function curl (url: string): Promise<number> {

@@ -49,6 +49,6 @@ export async function createNpmProject (dependencies: Record<string, string>): P
 }
 
 /** npm run-script exports `npm_config_*` variables that would override the flags above. */
-function cleanEnv (): NodeJS.ProcessEnv {
+export function cleanEnv (): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.toLowerCase().startsWith('npm_config_')))
 }

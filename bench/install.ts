@@ -1,0 +1,84 @@
+// A whole install: `npm ci` of a project with several hundred packages and an
+// empty npm cache — direct to the registry, through a node cold (a fresh node
+// each round) and warm, through Verdaccio 6 warm, and npm's own floor (`npm ci
+// --offline` from a full npm cache). The systems take turns, round after round;
+// medians and ratios are printed.
+// Run alone: `npm run bench:install` (BENCH_ROUNDS, default 3). Needs the npm
+// registry this host uses.
+import { execFile, spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { cleanEnv } from '../test/helpers/npm-client.ts'
+import { spawnNode, type SpawnedNode } from '../test/helpers/spawn-node.ts'
+import { startVerdaccio } from './helpers/verdaccio.ts'
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
+/** A build-tool-sized tree: test runner, bundler, linter, compiler, a web framework. */
+const DEPENDENCIES = { jest: '^29', webpack: '^5', eslint: '^9', typescript: '^5', express: '^4' }
+
+const registry = (await promisify(execFile)('npm', ['config', 'get', 'registry'])).stdout.trim().replace(/\/?$/, '/')
+const work = await mkdtemp(join(tmpdir(), 'dpm-bench-install-'))
+const project = join(work, 'project')
+const userconfig = join(work, 'empty-npmrc')
+let caches = 0
+
+/** `npm ci` in the project with an empty node_modules; seconds taken. */
+async function npmCi (through: string, options: { cache?: string, offline?: boolean } = {}): Promise<number> {
+  await rm(join(project, 'node_modules'), { recursive: true, force: true })
+  const cache = options.cache ?? join(work, `cache-${caches++}`)
+  const args = ['ci', '--registry', through, '--userconfig', userconfig, '--cache', cache, '--no-audit', '--no-fund', '--no-update-notifier', '--ignore-scripts', '--loglevel', 'error']
+  if (options.offline === true) args.push('--offline')
+  const started = performance.now()
+  const child = spawn('npm', args, { cwd: project, env: cleanEnv(), stdio: ['ignore', 'ignore', 'pipe'] })
+  let stderr = ''
+  child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d })
+  const [code] = await once(child, 'exit') as [number | null]
+  if (code !== 0) throw new Error(`npm ci through ${through} exited with ${code}: ${stderr.slice(-1500)}`)
+  return (performance.now() - started) / 1000
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+const nodes: SpawnedNode[] = []
+let stopVerdaccio = (): void => {}
+
+try {
+  await writeFile(userconfig, '')
+  await mkdir(project)
+  await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'bench-install', version: '1.0.0', private: true, dependencies: DEPENDENCIES }))
+  // no registry address in the lockfile: npm ci then fetches through whichever registry it is given
+  await promisify(execFile)('npm', ['install', '--package-lock-only', '--omit-lockfile-registry-resolved', '--registry', registry, '--userconfig', userconfig, '--cache', join(work, 'cache-lock'), '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: project, env: cleanEnv(), maxBuffer: 16 << 20 })
+  const packages = Object.keys((JSON.parse(await readFile(join(project, 'package-lock.json'), 'utf8')) as { packages: object }).packages).length - 1
+
+  process.stdout.write('installing and warming Verdaccio 6 … ')
+  const verdaccio = await startVerdaccio(join(work, 'verdaccio'), registry)
+  stopVerdaccio = verdaccio.stop
+  await npmCi(`${verdaccio.url}/`)
+  console.log('ready')
+
+  const times: Record<string, number[]> = { direct: [], 'dpm cold': [], 'dpm warm': [], 'Verdaccio warm': [], 'npm offline floor': [] }
+  for (let round = 0; round < ROUNDS; round++) {
+    const cache = join(work, `cache-direct-${round}`)
+    times.direct!.push(await npmCi(registry, { cache }))
+    const dpm = await spawnNode({ dataDir: join(work, `dpm-${round}`), env: { DPM_NPM_UPSTREAM: registry } })
+    nodes.push(dpm)
+    times['dpm cold']!.push(await npmCi(`${dpm.url}/npm/`))
+    times['dpm warm']!.push(await npmCi(`${dpm.url}/npm/`))
+    await dpm.stop()
+    times['Verdaccio warm']!.push(await npmCi(`${verdaccio.url}/`))
+    times['npm offline floor']!.push(await npmCi(registry, { cache, offline: true }))
+  }
+
+  const m = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]))
+  console.log(`\n\`npm ci\` of ${packages} packages (${Object.keys(DEPENDENCIES).join(', ')}), empty npm cache, median of ${ROUNDS} rounds (systems take turns)`)
+  console.log('| | seconds | all runs |')
+  console.log('| --- | --- | --- |')
+  for (const [k, v] of Object.entries(times)) console.log(`| ${k} | ${m[k]!.toFixed(1)} | ${v.map((x) => x.toFixed(1)).join(', ')} |`)
+  console.log(`\ndpm cold / direct: ${(m['dpm cold']! / m.direct!).toFixed(2)}   dpm warm / npm offline floor: ${(m['dpm warm']! / m['npm offline floor']!).toFixed(2)}   Verdaccio warm / npm offline floor: ${(m['Verdaccio warm']! / m['npm offline floor']!).toFixed(2)}`)
+} finally {
+  for (const node of nodes) await node.stop()
+  stopVerdaccio()
+  await rm(work, { recursive: true, force: true })
+}
