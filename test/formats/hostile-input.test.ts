@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
+import { request } from 'node:http'
+import { after, before, describe, it } from 'node:test'
+import fc from 'fast-check'
+import cargoPlugin from '../../formats/cargo/index.ts'
+import type { FormatAdapter, Target } from '../../formats/index.ts'
+import { npmAdapter } from '../../formats/npm/index.ts'
+import { DpmError } from '../../src/errors.ts'
+import { PLUGIN_API } from '../../src/plugins/load-plugins.ts'
+import { startFakeNpmRegistry, type FakeNpmRegistry } from '../helpers/fake-npm-registry.ts'
+import { startTestNode, type TestNode } from '../helpers/test-node.ts'
+
+/** Path segments a careless or hostile client sends, mixed with ordinary ones. */
+const segment = fc.oneof(
+  fc.webSegment(),
+  fc.constantFrom('..', '.', '', '%2e%2e', '%2E%2e', '%2f', '%2F', '%5c', '\\', '%00', '%zz', '%', '@', '%40', '-', '~', 'http:', 'https:', 'evil.example', '%2F%2Fevil.example', 'a%2f..%2fb', '%C0%AE%C0%AE', '%E2%80%AE', 'con', 'a'.repeat(300), 'dp', 'm-', 'api', 'v1', 'crates', 'download', '1.0.0', 'config.json'),
+  fc.string({ unit: 'binary', maxLength: 12 }).map(encodeURIComponent)
+)
+const hostilePath = fc.array(segment, { minLength: 1, maxLength: 7 }).map((segments) => `/${segments.join('/')}`)
+
+const UPSTREAM = 'http://127.0.0.1:4873/registry/'
+const adapters: Array<{ name: string, adapter: FormatAdapter }> = [
+  { name: 'npm', adapter: npmAdapter },
+  { name: 'cargo', adapter: cargoPlugin(PLUGIN_API).mounts({ upstreams: [{ name: 'test', url: UPSTREAM }] })[0]!.adapter }
+]
+
+/** Every upstream URL a target would make the node fetch. */
+function upstreamUrls (target: Target): string[] {
+  if (target.kind === 'metadata') return [target.upstreamUrl]
+  if (target.kind === 'artifact') return [target.publishedIn.upstreamUrl, ...(target.alsoPublishedIn ?? []).map((t) => t.upstreamUrl)]
+  return []
+}
+
+describe('adapters given hostile paths (property-based)', () => {
+  for (const { name, adapter } of adapters) {
+    it(`${name}: any path is a target below the configured upstream, or a 4xx — never another host, never a crash`, () => {
+      fc.assert(fc.property(hostilePath, fc.string({ maxLength: 40 }), (path, accept) => {
+        let target: Target
+        try {
+          target = adapter.parse({ method: 'GET', path, query: new URLSearchParams(), headers: new Headers({ accept: accept.replace(/[^\x20-\x7e]/g, '') }) }, UPSTREAM)
+        } catch (err) {
+          assert.ok(err instanceof DpmError, `${path}: threw ${String(err)}`)
+          assert.ok(err.status >= 400 && err.status < 500, `${path}: status ${err.status}`)
+          return
+        }
+        for (const url of upstreamUrls(target)) {
+          assert.ok(url.startsWith(UPSTREAM), `${path} → ${url}`)
+          const resolved = new URL(url)
+          assert.equal(resolved.origin, new URL(UPSTREAM).origin, `${path} → ${url}`)
+          assert.ok(resolved.pathname.startsWith(new URL(UPSTREAM).pathname), `${path} resolves to ${resolved.pathname}, outside the upstream`)
+        }
+      }), { numRuns: 3000 })
+    })
+  }
+})
+
+/** A GET with the path and headers exactly as given. */
+async function rawGet (url: string, path: string, headers: Record<string, string> = {}): Promise<{ status: number, contentType?: string, body: string }> {
+  const { hostname, port } = new URL(url)
+  return await new Promise((resolve, reject) => {
+    request({ hostname, port, path, headers }, (res) => {
+      let body = ''
+      res.setEncoding('utf8').on('data', (d: string) => { body += d }).on('end', () => { resolve({ status: res.statusCode ?? 0, contentType: res.headers['content-type'], body }) })
+    }).on('error', reject).end()
+  })
+}
+
+describe('the gateway given hostile requests (property-based)', () => {
+  let upstream: FakeNpmRegistry
+  let dpm: TestNode
+  before(async () => {
+    upstream = await startFakeNpmRegistry()
+    upstream.publish('real', { version: '1.0.0', tarball: randomBytes(3000) })
+    // Cargo pointed at the same loopback server: names that parse get its 404, nothing leaves the machine
+    dpm = await startTestNode({ npmUpstream: upstream.url, settings: { plugin_env: { DPM_CARGO_UPSTREAMS: `test=sparse+${upstream.url}` } } })
+    await (await fetch(`${dpm.url}/npm/real/-/real-1.0.0.tgz`)).arrayBuffer()
+  })
+  after(async () => {
+    await dpm.destroy()
+    await upstream.close()
+  })
+
+  it('answers any path under a format with that format\'s shape and never a 5xx', async () => {
+    await fc.assert(fc.asyncProperty(fc.constantFrom('/npm', '/cargo/test'), hostilePath, async (prefix, path) => {
+      const response = await rawGet(dpm.url, `${prefix}${path}`)
+      assert.ok(response.status < 500, `${prefix}${path}: ${response.status} ${response.body.slice(0, 200)}`)
+      if (response.status >= 400) assert.equal(response.contentType, 'application/json', `${prefix}${path}`)
+      assert.ok(!/\n\s+at /.test(response.body), `${prefix}${path}: a stack trace`)
+    }), { numRuns: 300 })
+    assert.equal((await fetch(`${dpm.url}/-/health`)).status, 200)
+  })
+
+  it('answers any Range, Accept and If-None-Match on a cached artifact with 200, 206, 304 or 416', async () => {
+    const header = fc.string({ maxLength: 60 }).map((s) => s.replace(/[^\x20-\x7e]/g, ''))
+    const range = fc.oneof(header, fc.tuple(fc.nat(5000), fc.nat(5000)).map(([a, b]) => `bytes=${a}-${b}`), fc.constantFrom('bytes=-0', 'bytes=0-', 'bytes=-99999', 'bytes=5-2', 'bytes=0-1,5-9', 'items=0-1'))
+    await fc.assert(fc.asyncProperty(range, header, header, async (rangeValue, accept, etag) => {
+      const response = await rawGet(dpm.url, '/npm/real/-/real-1.0.0.tgz', { range: rangeValue, accept, 'if-none-match': etag })
+      assert.ok([200, 206, 304, 416].includes(response.status), `Range "${rangeValue}": ${response.status} ${response.body.slice(0, 200)}`)
+    }), { numRuns: 200 })
+  })
+})
