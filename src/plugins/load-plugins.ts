@@ -63,6 +63,7 @@ export async function loadPlugins (sources: PluginSources): Promise<FormatMount[
     } catch (err) {
       return fail((err as Error).message)
     }
+    if (!Array.isArray(pluginMounts)) fail('mounts() must return an array of { adapter, upstream }')
     for (const mount of pluginMounts) {
       const prefix = mount.adapter?.prefix
       if (typeof prefix !== 'string' || !PREFIX.test(prefix)) fail(`prefix "${prefix}" must be a path like /foo, without a trailing slash`)
