@@ -8,6 +8,14 @@ import type { ContentStore } from '../store/content-store.ts'
 import { openPeerSource, PeerFetchError, PEER_FIRST_BYTES_MS, PEER_PATIENT_MS } from './peer-source.ts'
 import type { UpstreamClient } from './upstream-client.ts'
 
+/**
+ * An upstream body that trickles (a byte now and then keeps idle timers alive)
+ * is given up when fewer than `bytes` arrive in `windowMs` — 2 KiB/s, far below
+ * any link worth waiting for — and the transfer continues from the next source
+ * or fails cleanly: a slow-loris upstream holds no fill and no client forever.
+ */
+const MIN_RATE = { bytes: 64 * 1024, windowMs: 30_000 }
+
 /** The bytes of one artifact, from wherever they are coming. */
 export interface Source {
   status: CacheStatus
@@ -193,6 +201,7 @@ export function createArtifactSources (components: ArtifactSourcesComponents, in
       size: length === null ? location.size : offset + Number(length),
       chunks: (async function * () {
         const reader = body.getReader()
+        let window = { start: performance.now(), bytes: 0 }
         while (true) {
           let read: Awaited<ReturnType<typeof reader.read>>
           try {
@@ -202,6 +211,14 @@ export function createArtifactSources (components: ArtifactSourcesComponents, in
             throw new UpstreamError(`upstream connection broke while sending ${target.key}`, { cause: err })
           }
           if (read.done) return
+          window.bytes += read.value.byteLength
+          if (performance.now() - window.start >= MIN_RATE.windowMs) {
+            if (window.bytes < MIN_RATE.bytes) {
+              await reader.cancel().catch(() => {})
+              throw new UpstreamTimeoutError(`${target.key} arrived too slowly from the upstream: ${window.bytes} bytes in ${MIN_RATE.windowMs / 1000} s`)
+            }
+            window = { start: performance.now(), bytes: 0 }
+          }
           yield read.value
         }
       })()

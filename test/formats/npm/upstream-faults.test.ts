@@ -45,6 +45,18 @@ function faultyRegistry (): { server: Server, url: () => string, hits: Map<strin
         res.write(TARBALL.subarray(0, 1000))
         setTimeout(() => req.socket.destroy(), 20)
         return
+      case 'trickle': {
+        // a slow-loris: a byte every half second keeps any idle timer alive
+        res.writeHead(200, { 'content-length': String(TARBALL.length) })
+        let sent = 0
+        const drip = setInterval(() => {
+          if (res.destroyed || sent >= TARBALL.length) { clearInterval(drip); return }
+          res.write(TARBALL.subarray(sent, sent + 1))
+          sent++
+        }, 500)
+        res.on('close', () => { clearInterval(drip) })
+        return
+      }
       case 'wrong-bytes':
         res.writeHead(200, { 'content-length': String(TARBALL.length) }).end(randomBytes(TARBALL.length))
         return
@@ -76,6 +88,21 @@ describe('an upstream that misbehaves while sending a tarball', () => {
     const response = await fetch(`${dpm.url}/npm/overlong/-/overlong-1.0.0.tgz`, { signal: AbortSignal.timeout(20_000) })
     assert.equal(response.status, 200)
     assert.deepEqual(Buffer.from(await response.arrayBuffer()), TARBALL)
+  })
+
+  it('trickle: a body that arrives a byte at a time is given up once a 30 s window brings under 64 KiB — a clean 502, nothing stored', async () => {
+    await (await fetch(`${dpm.url}/npm/trickle`)).arrayBuffer()
+    const blocksBefore = await countBlocks(dpm.dataDir)
+    const started = performance.now()
+    const response = await fetch(`${dpm.url}/npm/trickle/-/trickle-1.0.0.tgz`, { signal: AbortSignal.timeout(60_000) })
+    const body = await response.text()
+    // no other source: the node says so, and its log says why
+    assert.equal(response.status, 502, body.slice(0, 200))
+    assert.match((JSON.parse(body) as { error: string }).error, /no source could deliver/)
+    assert.ok(dpm.logs.some((l) => /arrived too slowly/.test(String(l.err))), 'the reason is logged')
+    assert.ok(performance.now() - started < 45_000, 'given up after one window')
+    assert.equal(await countBlocks(dpm.dataDir), blocksBefore)
+    assert.ok(!(await listIndex(dpm)).some((record) => record.key.includes('trickle-1.0.0.tgz')))
   })
 
   for (const fault of ['server-error', 'redirect-loop', 'reset-mid-body', 'wrong-bytes', 'not-gzip-but-identity']) {
