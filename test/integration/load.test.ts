@@ -69,11 +69,14 @@ describe(`${CLIENTS} concurrent clients for ${SECONDS} s`, () => {
         requests++
       }
     }
-    /** Load for `seconds`, then a quiet moment, then the node's memory and open files. */
+    /**
+     * Load for `seconds`, then a quiet moment longer than the server's 5 s
+     * keep-alive (idle client connections closed), then the node's memory and open files.
+     */
     async function phase (seconds: number): Promise<{ rss: number, fds: number }> {
       const deadline = Date.now() + seconds * 1000
       await Promise.all(Array.from({ length: CLIENTS }, () => client(deadline)))
-      await sleep(3000)
+      await sleep(7000)
       return await sample(node.child.pid!)
     }
 
