@@ -18,17 +18,18 @@ const httpUrl = v.pipe(
   v.transform((url) => url.endsWith('/') ? url : `${url}/`)
 )
 
+/** `a, b,,c` → `['a', 'b', 'c']`: every list setting is comma separated. */
+const commaList = v.pipe(text, v.transform((list) => list.split(',').map((s) => s.trim()).filter(Boolean)))
+
 const multiaddrList = v.pipe(
-  text,
-  v.transform((list) => list.split(',').map((s) => s.trim()).filter(Boolean)),
+  commaList,
   v.check((addrs) => addrs.every((a) => a.startsWith('/')), 'expected comma-separated multiaddrs such as /ip4/0.0.0.0/tcp/4001')
 )
 
 const peerId = /^(12D3Koo[1-9A-HJ-NP-Za-km-z]{45}|Qm[1-9A-HJ-NP-Za-km-z]{44})$/
 
 const peerIdList = v.pipe(
-  text,
-  v.transform((list) => list.split(',').map((s) => s.trim()).filter(Boolean)),
+  commaList,
   v.check((ids) => ids.every((id) => peerId.test(id)), 'expected comma-separated peer ids such as 12D3KooW...')
 )
 
@@ -73,7 +74,7 @@ export const SettingsSchema = v.object({
   npm_upstream: v.optional(httpUrl),
   admin_token: v.optional(v.pipe(text, v.minLength(16, 'must be at least 16 characters'))),
   /** Format plugins to load: npm package names, or paths to package directories. */
-  plugins: v.optional(v.pipe(text, v.transform((list) => list.split(',').map((s) => s.trim()).filter(Boolean))), '')
+  plugins: v.optional(commaList, '')
 })
 
 export type SettingsInput = v.InferInput<typeof SettingsSchema>
