@@ -8,6 +8,7 @@ import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
 import type { PeerDiscovery, PrivateKey } from '@libp2p/interface'
 import type { Libp2pOptions } from 'libp2p'
+import { noiseCrypto } from './noise-crypto.ts'
 
 export interface Libp2pOptionsInit {
   privateKey: PrivateKey
@@ -35,7 +36,7 @@ export type SwarmServices = {
  * are read). A message carries every block a peer is owed — four 1 MiB leaves
  * are already a few bytes over yamux's 4 MiB default — and a stream over the
  * limit is aborted silently: its blocks are lost and the want stalls until renewed.
- * Room for the 16-leaf want window of a transfer, with margin for a second one.
+ * Room for the 8-leaf want window of several transfers at once.
  */
 const YAMUX_READ_BUFFER_BYTES = 64 * 1024 * 1024
 
@@ -47,7 +48,7 @@ export function createLibp2pOptions (init: Libp2pOptionsInit): Libp2pOptions<Swa
     privateKey: init.privateKey,
     addresses: { listen: init.listen },
     transports: [tcp()],
-    connectionEncrypters: [noise()],
+    connectionEncrypters: [noise({ crypto: noiseCrypto })],
     streamMuxers: [yamux({ streamOptions: { maxReadBufferLength: YAMUX_READ_BUFFER_BYTES } })],
     connectionProtector: preSharedKey({ psk: init.swarmKey }),
     peerDiscovery,
