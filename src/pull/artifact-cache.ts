@@ -6,11 +6,11 @@ import type { IndexRecord } from '../index/index-record.ts'
 import type { LocalIndex } from '../index/local-index.ts'
 import type { SwarmIndex } from '../index/swarm-index.ts'
 import type { Metrics } from '../node/metrics.ts'
-import type { ContentStore } from '../store/content-store.ts'
+import type { AddResult, ContentStore } from '../store/content-store.ts'
 import { resolveRange, type ByteRange } from './byte-range.ts'
 import type { DocumentCache } from './document-cache.ts'
 import type { FormatMount } from './format-mount.ts'
-import { createArtifactSources } from './artifact-sources.ts'
+import { createArtifactSources, type Source } from './artifact-sources.ts'
 import { createSpool, type Spool } from './spool.ts'
 import type { UpstreamClient } from './upstream-client.ts'
 import { createVerifier } from './verifier.ts'
@@ -130,7 +130,7 @@ export function createArtifactCache (components: ArtifactCacheComponents, init: 
         }
       }
       try {
-        const added = await content.add(teed(), controller.signal)
+        const added = source.status === 'PEER' ? await storePeerFill(source, teed(), spool, controller.signal) : await content.add(teed(), controller.signal)
         let digests
         try {
           if (source.size !== undefined && verifier.bytes !== source.size) {
@@ -184,6 +184,20 @@ export function createArtifactCache (components: ArtifactCacheComponents, init: 
       if (fills.get(target.key) === fill) fills.delete(target.key)
     }
     return fill
+  }
+
+  /**
+   * A fill that came from peers: the blocks Bitswap fetched are stored already,
+   * so when one peer's DAG delivered every byte it is the artifact as it is —
+   * hashing and importing the bytes again would only rebuild it. A transfer that
+   * switched sources midway is imported from the spool once all bytes are in.
+   */
+  async function storePeerFill (source: Source, chunks: AsyncIterable<Uint8Array>, spool: Spool, signal: AbortSignal): Promise<AddResult> {
+    for await (const _ of chunks); // verified and spooled as they pass
+    const whole = source.deliveredWhole()
+    // nothing to undo: which of those blocks were here before is unknown, and they are only blocks
+    if (whole !== undefined) return { cid: CID.parse(whole.cid), discard: async () => {} }
+    return await content.add(spool.readBack(), signal)
   }
 
   function serveStored (record: IndexRecord, rangeHeader: string | undefined): ServedArtifact {

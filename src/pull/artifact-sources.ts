@@ -23,6 +23,11 @@ export interface Source {
   chunks: AsyncGenerator<Uint8Array>
   /** The peers whose bytes went into this fill: all suspect if it fails verification. */
   contributors: Set<SwarmRecord>
+  /**
+   * After the last chunk: the peer record whose DAG delivered every byte, when one
+   * peer's transfer ran from start to end. Its blocks are in the store already.
+   */
+  deliveredWhole(): SwarmRecord | undefined
 }
 
 interface PeerOrigin {
@@ -148,16 +153,18 @@ export function createArtifactSources (components: ArtifactSourcesComponents, in
     const first = await openAt(target, location, origins, 0, 0, signal)
     const contributors = new Set<SwarmRecord>()
     if (first.peer !== undefined) contributors.add(first.peer)
+    const progress = { whole: false, resumed: false }
     return {
       status: first.peer !== undefined ? 'PEER' : 'MISS',
       size: first.size,
       contributors,
-      chunks: continueAcross(target, location, origins, first, contributors, signal)
+      chunks: continueAcross(target, location, origins, first, contributors, progress, signal),
+      deliveredWhole: () => progress.whole && !progress.resumed ? first.peer : undefined
     }
   }
 
   /** A transfer that breaks midway continues from the next origin, at the byte where it stopped. */
-  async function * continueAcross (target: ArtifactTarget, location: ArtifactLocation, origins: Origin[], first: Opened, contributors: Set<SwarmRecord>, signal: AbortSignal): AsyncGenerator<Uint8Array> {
+  async function * continueAcross (target: ArtifactTarget, location: ArtifactLocation, origins: Origin[], first: Opened, contributors: Set<SwarmRecord>, progress: { whole: boolean, resumed: boolean }, signal: AbortSignal): AsyncGenerator<Uint8Array> {
     let current = first
     let received = 0
     while (true) {
@@ -166,12 +173,14 @@ export function createArtifactSources (components: ArtifactSourcesComponents, in
           received += chunk.byteLength
           yield chunk
         }
+        progress.whole = true
         return
       } catch (err) {
         if (signal.aborted || !(err instanceof PeerFetchError || err instanceof UpstreamError || err instanceof UpstreamTimeoutError)) throw err
         if (current.peer !== undefined) metrics?.peerFetches.inc({ outcome: 'broke' })
         log.warn({ key: target.key, received, err: err.message }, 'transfer broke, continuing from the next source')
       }
+      progress.resumed = true
       current = await openAt(target, location, origins, current.index + 1, received, signal)
       if (current.peer !== undefined) contributors.add(current.peer)
     }

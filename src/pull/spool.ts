@@ -5,6 +5,8 @@ import { randomUUID } from 'node:crypto'
 
 /** Bytes handed to a client per read; bounded so memory stays flat whatever the artifact size. */
 const READ_SIZE = 256 * 1024
+/** The writer reads its own bytes back in leaf-sized pieces: they go straight to the importer. */
+const READ_BACK_SIZE = 1024 * 1024
 
 /**
  * An upstream body on its way into the store, on disk so that any number of
@@ -32,6 +34,8 @@ export interface Spool {
    * spool has settled and its last reader has gone (the bytes are in the store by then).
    */
   reader(start?: number, end?: number): ReadableStream<Uint8Array> | undefined
+  /** Everything written so far, read back by the writer itself (before it settles the spool). */
+  readBack(): AsyncGenerator<Uint8Array>
 }
 
 export async function createSpool (dir: string): Promise<Spool> {
@@ -69,6 +73,17 @@ export async function createSpool (dir: string): Promise<Spool> {
         written += bytesWritten
       }
       events.emit('change')
+    },
+
+    async * readBack () {
+      if (state !== 'open') throw new Error('the spool has settled; its bytes are for readers only')
+      for (let position = 0; position < written;) {
+        const buffer = Buffer.allocUnsafe(Math.min(READ_BACK_SIZE, written - position))
+        const { bytesRead } = await file.read(buffer, 0, buffer.byteLength, position)
+        if (bytesRead === 0) throw new Error(`the spool ended at byte ${position} of ${written}`)
+        position += bytesRead
+        yield buffer.subarray(0, bytesRead)
+      }
     },
 
     finish: () => { settle('finished') },

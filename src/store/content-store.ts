@@ -16,9 +16,12 @@ export const CHUNK_SIZE = 1024 * 1024
 const READ_AHEAD_BLOCKS = 4
 /**
  * Leaves wanted at once from peers: Bitswap answers a want per round trip, so a
- * deeper window keeps the pipe full (bounded: 16 MiB in flight per transfer).
+ * window keeps the pipe full — 8 MiB per round trip, enough for a LAN or a
+ * nearby region. Deeper buys nothing here: on loopback a transfer is bound by
+ * CPU (4 and 16 leaves moved 1 GiB at the same ~28 MiB/s) and each leaf in
+ * flight is memory on both nodes (16 cost B ~25 MB more peak RSS than 4).
  */
-const NETWORK_READ_AHEAD_BLOCKS = 16
+const NETWORK_READ_AHEAD_BLOCKS = 8
 
 export interface AddResult {
   cid: CID
