@@ -16,6 +16,7 @@ import { createPeerIndex } from '../index/peer-index.ts'
 import { createSwarmIndex, type SwarmIndex } from '../index/swarm-index.ts'
 import { createTrustPolicy } from '../index/trust-policy.ts'
 import { keepPeers } from '../swarm/keep-peers.ts'
+import { createFanOut, type FanOut } from '../swarm/fan-out.ts'
 import { loadBlock, type BlockGetter } from '../store/read-file.ts'
 import type { CID } from 'multiformats/cid'
 import { createArtifactCache, type ArtifactCache } from '../pull/artifact-cache.ts'
@@ -78,8 +79,11 @@ export async function startNode (settings: NodeSettings, components: { log: Logg
   const content = createContentStore(heliaNode.helia)
   const blocks = heliaNode.helia.blockstore as unknown as BlockGetter & { put(cid: CID, bytes: Uint8Array): Promise<unknown> }
   let unkeep = (): void => {}
+  let fanOut: FanOut | undefined
   if (heliaNode.libp2p !== undefined) {
-    unkeep = keepPeers(heliaNode.libp2p, log)
+    const libp2p = heliaNode.libp2p
+    unkeep = keepPeers(libp2p, log)
+    fanOut = createFanOut({ self: heliaNode.peerId.toString(), peers: () => libp2p.getPeers(), wantsFrom: heliaNode.wantsFrom })
     swarm = createSwarmIndex({
       libp2p: heliaNode.libp2p,
       privateKey: heliaNode.privateKey,
@@ -97,7 +101,7 @@ export async function startNode (settings: NodeSettings, components: { log: Logg
     onRequest: (url, outcome) => { metrics.upstreamRequests.inc({ host: url.host, outcome }) }
   })
   const documents = createDocumentCache({ index, content, upstream, now: components.now, swarm, blocks, log })
-  artifacts = createArtifactCache({ index, content, documents, upstream, log, swarm, metrics }, { spoolDir, lifetime: lifetime.signal })
+  artifacts = createArtifactCache({ index, content, documents, upstream, log, swarm, fanOut, metrics }, { spoolDir, lifetime: lifetime.signal })
 
   let publicUrl = ''
   const renderer = createDocumentRenderer({ baseUrl: (mount) => `${publicUrl}${mount.adapter.prefix.slice(1)}/` })

@@ -7,6 +7,7 @@ import type { LocalIndex } from '../index/local-index.ts'
 import type { SwarmIndex } from '../index/swarm-index.ts'
 import type { Metrics } from '../node/metrics.ts'
 import type { AddResult, ContentStore } from '../store/content-store.ts'
+import type { FanOut } from '../swarm/fan-out.ts'
 import { resolveRange, type ByteRange } from './byte-range.ts'
 import type { DocumentCache } from './document-cache.ts'
 import type { FormatMount } from './format-mount.ts'
@@ -50,6 +51,7 @@ export interface ArtifactCacheComponents {
   log: Logger
   /** Present when the node is in a swarm: peers are asked before the upstream. */
   swarm?: SwarmIndex
+  fanOut?: FanOut
   metrics?: Pick<Metrics, 'peerFetches' | 'peerBytes'>
 }
 

@@ -4,6 +4,7 @@ import type { ArtifactLocation, ArtifactTarget, CacheStatus } from '../../format
 import { DpmError, NotFoundError, UpstreamError, UpstreamTimeoutError } from '../errors.ts'
 import type { SwarmIndex, SwarmRecord } from '../index/swarm-index.ts'
 import type { Metrics } from '../node/metrics.ts'
+import type { FanOut } from '../swarm/fan-out.ts'
 import type { ContentStore } from '../store/content-store.ts'
 import { openPeerSource, PeerFetchError, PEER_FIRST_BYTES_MS, PEER_PATIENT_MS } from './peer-source.ts'
 import type { UpstreamClient } from './upstream-client.ts'
@@ -52,6 +53,8 @@ export interface ArtifactSourcesComponents {
   upstream: UpstreamClient
   log: Logger
   swarm?: SwarmIndex
+  /** Splits the holders' work among peers fetching the same artifact at once. */
+  fanOut?: FanOut
   metrics?: Pick<Metrics, 'peerFetches' | 'peerBytes'>
 }
 
@@ -61,7 +64,7 @@ export interface ArtifactSourcesComponents {
  * source at the byte where it stopped.
  */
 export function createArtifactSources (components: ArtifactSourcesComponents, init: { headersTimeoutMs?: number } = {}): { open(target: ArtifactTarget, location: ArtifactLocation, signal: AbortSignal): Promise<Source> } {
-  const { content, upstream, log, swarm, metrics } = components
+  const { content, upstream, log, swarm, fanOut, metrics } = components
   const headersTimeoutMs = init.headersTimeoutMs ?? 30_000
   // the peer that sent each block, whichever peer's record led to the transfer
   const onPeerBlock = (peer: string, bytes: number): void => { metrics?.peerBytes.inc({ peer }, bytes) }
@@ -116,7 +119,9 @@ export function createArtifactSources (components: ArtifactSourcesComponents, in
     const upstreamIndex = origins.indexOf('upstream', index)
     const peerStop = new AbortController()
     const upstreamStop = new AbortController()
-    const fromPeer = openPeerSource(content, origin.record, { offset, patienceMs: origin.patienceMs, signal: AbortSignal.any([signal, peerStop.signal]), onPeerBlock })
+    const holders = origins.flatMap((o) => o === 'upstream' ? [] : [o.record.peer])
+    const spare = fanOut?.plan(holders)
+    const fromPeer = openPeerSource(content, origin.record, { offset, patienceMs: origin.patienceMs, signal: AbortSignal.any([signal, peerStop.signal]), onPeerBlock, spare })
       .then((chunks): Opened => ({ index, chunks, size: origin.record.size, peer: origin.record }))
     fromPeer.then(() => {
       if (!peerStop.signal.aborted) metrics?.peerFetches.inc({ outcome: 'started' })

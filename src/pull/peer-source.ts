@@ -1,7 +1,7 @@
 import { CID } from 'multiformats/cid'
 import { DpmError, UpstreamTimeoutError } from '../errors.ts'
 import type { SwarmRecord } from '../index/swarm-index.ts'
-import type { ContentStore } from '../store/content-store.ts'
+import type { ContentStore, ReadOptions } from '../store/content-store.ts'
 
 /** Peers that have a record must start sending within this time, or the upstream is asked instead. */
 export const PEER_FIRST_BYTES_MS = 5_000
@@ -21,9 +21,9 @@ export class PeerFetchError extends DpmError {
  * record, from `offset` on. Resolves once the first bytes have arrived, so a
  * caller can move on to another source before it has promised anything.
  */
-export async function openPeerSource (content: ContentStore, record: SwarmRecord, options: { offset: number, patienceMs: number, signal: AbortSignal, onPeerBlock?: (peer: string, bytes: number) => void }): Promise<AsyncGenerator<Uint8Array>> {
+export async function openPeerSource (content: ContentStore, record: SwarmRecord, options: { offset: number, patienceMs: number, signal: AbortSignal } & Pick<ReadOptions, 'onPeerBlock' | 'spare'>): Promise<AsyncGenerator<Uint8Array>> {
   const stall = new AbortController()
-  const chunks = content.cat(CID.parse(record.cid), { offset: options.offset, network: true, signal: AbortSignal.any([options.signal, stall.signal]), onPeerBlock: options.onPeerBlock })[Symbol.asyncIterator]()
+  const chunks = content.cat(CID.parse(record.cid), { offset: options.offset, network: true, signal: AbortSignal.any([options.signal, stall.signal]), onPeerBlock: options.onPeerBlock, spare: options.spare })[Symbol.asyncIterator]()
   /** The next chunk, or a stall: the timer runs only while waiting on the peer, not on our consumer. */
   const next = async (ms: number): Promise<IteratorResult<Uint8Array>> => {
     const timer = setTimeout(() => { stall.abort(new UpstreamTimeoutError(`peer ${record.peer} sent nothing for ${ms} ms`)) }, ms)

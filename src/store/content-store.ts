@@ -37,6 +37,8 @@ export interface ReadOptions {
   network?: boolean
   /** Told of every block a peer sent for this read: who sent it and its size. */
   onPeerBlock?: (peer: string, bytes: number) => void
+  /** Peers a leaf's first want leaves out (`swarm/fan-out.ts`). */
+  spare?: (leaf: CID) => ReadonlySet<string> | undefined
 }
 
 /** Artifacts and documents as UnixFS files (raw 1 MiB leaves, CIDv1) in the node's blockstore. */

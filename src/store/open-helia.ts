@@ -10,6 +10,7 @@ import type { Registry } from 'prom-client'
 import { LevelDatastore } from 'datastore-level'
 import { createHeliaLight, type Helia } from 'helia'
 import type { Libp2p, PeerId, PrivateKey } from '@libp2p/interface'
+import type { CID } from 'multiformats/cid'
 import { bitswapOptions } from '../swarm/bitswap-options.ts'
 import { createLibp2pOptions, type SwarmServices } from '../swarm/libp2p-options.ts'
 import { WholeFileBlockstore } from './whole-file-blockstore.ts'
@@ -31,8 +32,13 @@ export interface HeliaNode {
   libp2p?: Libp2p<SwarmServices>
   peerId: PeerId
   privateKey: PrivateKey
+  /** The blocks a swarm peer has asked this node for and not yet received (Bitswap's ledger). */
+  wantsFrom(peer: PeerId): CID[] | undefined
   stop(): Promise<void>
 }
+
+/** The part of Bitswap's broker this node reads: what each peer wants from it. */
+interface BitswapBroker { name: string, bitswap?: { getPeerWantlist(peer: PeerId): Array<{ cid: CID }> | undefined } }
 
 /**
  * The embedded IPFS node: blocks in `blockstore-fs`, everything else in
@@ -62,9 +68,11 @@ export async function openHelia (init: OpenHeliaInit): Promise<HeliaNode> {
     await light.start()
   }
 
+  const bitswap = (light as unknown as { blockBrokers: BitswapBroker[] }).blockBrokers.find((b) => b.name === 'bitswap')?.bitswap
   return {
     helia: light,
     libp2p,
+    wantsFrom: (peer) => bitswap?.getPeerWantlist(peer)?.map((want) => want.cid),
     peerId: peerIdFromPrivateKey(privateKey),
     privateKey,
     async stop () {

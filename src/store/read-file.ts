@@ -14,6 +14,8 @@ export interface ReadFileOptions {
   network?: boolean
   /** Told of every block a peer sent for this read: who sent it and its size. */
   onPeerBlock?: (peer: string, bytes: number) => void
+  /** Peers (ids) a leaf's first want leaves out, so fetchers share the holders' work (`swarm/fan-out.ts`). */
+  spare?: (leaf: CID) => ReadonlySet<string> | undefined
 }
 
 /**
@@ -30,6 +32,19 @@ const WANT_ATTEMPTS = 3
  * cancelled entry and is never sent. Wait that out before asking again.
  */
 const WANT_CANCEL_SETTLE_MS = 50
+/**
+ * A leaf wanted from a fellow fetcher only is wanted from every peer when it is
+ * slow to come: after three times this read's usual wait for a leaf (a loaded
+ * swarm is slow for everyone), within these bounds.
+ */
+const SPARING = { minMs: 1_000, maxMs: WANT_RENEW_MS / 2, leafWaits: 3 }
+
+/** How long this read's leaves take to arrive, as a moving average of the ones that came without help. */
+class LeafPace {
+  #averageMs: number | undefined
+  record (ms: number): void { this.#averageMs = this.#averageMs === undefined ? ms : 0.8 * this.#averageMs + 0.2 * ms }
+  get sparingMs (): number { return Math.min(SPARING.maxMs, Math.max(SPARING.minMs, SPARING.leafWaits * (this.#averageMs ?? 0))) }
+}
 
 interface Span { cid: CID, start: number, end: number }
 
@@ -44,7 +59,8 @@ export async function * readFile (blockstore: BlockGetter, root: CID, options: R
   const to = options.length === undefined ? Infinity : from + options.length
   const readAhead = Math.max(1, options.readAhead ?? 4)
   const get = { signal: options.signal, offline: options.network !== true }
-  const chunksOf = (cid: CID): Promise<Uint8Array[]> => get.offline ? loadChunks(blockstore, cid, get) : wantChunks(blockstore, cid, options.signal, options.onPeerBlock)
+  const pace = new LeafPace()
+  const chunksOf = (cid: CID): Promise<Uint8Array[]> => get.offline ? loadChunks(blockstore, cid, get) : wantChunks(blockstore, cid, options, pace)
   const load = async (cid: CID): Promise<Uint8Array> => joined(await chunksOf(cid))
 
   // leaves in file order, found depth-first; interior nodes are small and read as needed
@@ -106,6 +122,8 @@ export interface GetOptions {
   offline: boolean
   /** Helia's progress events; Bitswap's `bitswap:block` names the peer that sent a block. */
   onProgress?: (event: { type: string, detail: unknown }) => void
+  /** Peers Bitswap does not send this want to (until the block is wanted again without them). */
+  skipPeers?: ReadonlySet<string>
 }
 
 /** A blockstore, or Helia's, which takes `offline` to stay off the network. */
@@ -114,7 +132,8 @@ export interface BlockGetter {
 }
 
 /** A block from the network, renewing the want when it goes unanswered. */
-async function wantChunks (blockstore: BlockGetter, cid: CID, signal?: AbortSignal, onPeerBlock?: ReadFileOptions['onPeerBlock']): Promise<Uint8Array[]> {
+async function wantChunks (blockstore: BlockGetter, cid: CID, options: ReadFileOptions, pace: LeafPace): Promise<Uint8Array[]> {
+  const { signal, onPeerBlock } = options
   let sender: string | undefined
   const onProgress = onPeerBlock === undefined
     ? undefined
@@ -123,14 +142,34 @@ async function wantChunks (blockstore: BlockGetter, cid: CID, signal?: AbortSign
       }
   for (let attempt = 1; ; attempt++) {
     const renew = AbortSignal.timeout(WANT_RENEW_MS)
+    const get = { signal: signal === undefined ? renew : AbortSignal.any([signal, renew]), offline: false, onProgress }
+    const spared = attempt === 1 ? options.spare?.(cid) : undefined
     try {
-      const chunks = await loadChunks(blockstore, cid, { signal: signal === undefined ? renew : AbortSignal.any([signal, renew]), offline: false, onProgress })
+      const started = performance.now()
+      const { chunks, helped } = spared === undefined
+        ? { chunks: await loadChunks(blockstore, cid, get), helped: false }
+        : await wantSparing(blockstore, cid, get, spared, pace.sparingMs)
+      if (!helped) pace.record(performance.now() - started)
       if (sender !== undefined) onPeerBlock?.(sender, chunks.reduce((n, c) => n + c.byteLength, 0))
       return chunks
     } catch (err) {
       if (signal?.aborted === true || !renew.aborted || attempt === WANT_ATTEMPTS) throw err
     }
     await sleep(WANT_CANCEL_SETTLE_MS, undefined, { signal })
+  }
+}
+
+/** A block wanted first from every peer but `spared`, then, if it is slow to come, from every peer (`helped`). */
+async function wantSparing (blockstore: BlockGetter, cid: CID, get: GetOptions, spared: ReadonlySet<string>, waitMs: number): Promise<{ chunks: Uint8Array[], helped: boolean }> {
+  const first = loadChunks(blockstore, cid, { ...get, skipPeers: spared })
+  const settled = await Promise.race([first.then(() => true, () => true), sleep(waitMs, false, { ref: false })])
+  if (settled) return { chunks: await first, helped: false }
+  // the same want, now sent to the spared peers as well; whichever answer comes serves both
+  const everyone = loadChunks(blockstore, cid, get)
+  try {
+    return { chunks: await Promise.any([first, everyone]), helped: true }
+  } catch (err) {
+    throw (err as AggregateError).errors[0]
   }
 }
 
