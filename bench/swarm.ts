@@ -1,7 +1,10 @@
 // Bitswap between two nodes against plain HTTP from the seeder's gateway, in one
 // run: node A holds an artifact; B (no upstream) pulls it over Bitswap through its
-// own gateway (X-Cache: PEER); a client pulls the same bytes from A's gateway over
-// HTTP. Then a fan-out: one seeder, 4 leechers fetching at once.
+// own gateway (X-Cache: PEER); H, a node like B but with A's gateway as its npm
+// upstream, pulls the same bytes over plain HTTP (X-Cache: MISS). Both verify the
+// digest and store the artifact as they stream it, so the ratio compares the
+// transports. A client reading A's gateway directly shows the wire's limit.
+// Then a fan-out: one seeder, 4 leechers fetching at once.
 // Run alone: `npm run bench:swarm` (BENCH_SIZE_MIB, default 1024; BENCH_FANOUT_MIB, default 256).
 import { execFile } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -11,6 +14,7 @@ import { promisify } from 'node:util'
 import { startFakeNpmRegistry } from '../test/helpers/fake-npm-registry.ts'
 import { spawnNode, type SpawnedNode } from '../test/helpers/spawn-node.ts'
 import { generateSwarmKey } from '../test/helpers/swarm-key.ts'
+import { bitswapBytes, bytesBySender } from '../test/helpers/swarm-metrics.ts'
 import { health, waitFor } from '../test/helpers/wait-for.ts'
 
 const MiB = 1024 * 1024
@@ -38,17 +42,6 @@ const start = async (name: string, env: Record<string, string>): Promise<Spawned
   nodes.push(node)
   return node
 }
-/** Bytes the node's Bitswap sent and received so far, from its libp2p metrics. */
-async function bitswapBytes (node: SpawnedNode): Promise<{ sent: number, received: number }> {
-  const text = await (await fetch(`${node.url}/-/metrics`)).text()
-  const read = (direction: string): number => Number(new RegExp(`libp2p_data_transfer_bytes_total\\{protocol="/ipfs/bitswap/1\\.2\\.0 ${direction}"\\} (\\d+)`).exec(text)?.[1] ?? 0)
-  return { sent: read('sent'), received: read('received') }
-}
-/** Bytes of blocks the node used, by the peer whose copy arrived first (its dpm_peer_received_bytes_total). */
-async function bytesBySender (node: SpawnedNode): Promise<Map<string, number>> {
-  const text = await (await fetch(`${node.url}/-/metrics`)).text()
-  return new Map([...text.matchAll(/^dpm_peer_received_bytes_total\{peer="([^"]+)"\} (\d+)$/gm)].map((m) => [m[1]!, Number(m[2])]))
-}
 const mibs = (r: { bytes: number, seconds: number }): number => r.bytes / MiB / r.seconds
 const records = (node: SpawnedNode): number => node.logs.filter((l) => l.msg === 'pulled a peer\'s index').reduce((n, l) => n + Number(l.records), 0)
 
@@ -60,12 +53,18 @@ try {
   const b = await start('b', { DPM_NPM_UPSTREAM: dead.url, DPM_BOOTSTRAP: (await health(a.url)).multiaddrs[0]! })
   await waitFor('B to pull A\'s index', () => records(b) >= 4, 60_000)
 
-  const http = await curl(`${a.url}${path}`)
+  const h = await spawnNode({ dataDir: join(work, 'h'), env: { DPM_NPM_UPSTREAM: `${a.url}/npm/` } })
+  nodes.push(h)
+
+  const wire = await curl(`${a.url}${path}`)
+  const http = await curl(`${h.url}${path}`)
   const bitswap = await curl(`${b.url}${path}`)
+  if (http.bytes !== size || http.cache !== 'MISS') throw new Error(`HTTP run: ${http.bytes} bytes, X-Cache ${http.cache}`)
   if (bitswap.bytes !== size || bitswap.cache !== 'PEER') throw new Error(`Bitswap run: ${bitswap.bytes} bytes, X-Cache ${bitswap.cache}`)
   console.log(`artifact ${size / MiB} MiB, A → B on loopback`)
-  console.log(`plain HTTP from A's gateway (HIT): ${mibs(http).toFixed(0)} MiB/s`)
-  console.log(`Bitswap A → B through B's gateway (PEER): ${mibs(bitswap).toFixed(0)} MiB/s`)
+  console.log(`a client reading A's gateway (HIT, the wire's limit): ${mibs(wire).toFixed(0)} MiB/s`)
+  console.log(`H fetching from A's gateway over plain HTTP (MISS, verified and stored): ${mibs(http).toFixed(0)} MiB/s, peak RSS ${Math.round(await h.peakRss() / MiB)} MiB`)
+  console.log(`B fetching from A over Bitswap (PEER, verified and stored): ${mibs(bitswap).toFixed(0)} MiB/s`)
   console.log(`Bitswap / HTTP: ${(mibs(bitswap) / mibs(http)).toFixed(2)}   peak RSS A ${Math.round(await a.peakRss() / MiB)} MiB, B ${Math.round(await b.peakRss() / MiB)} MiB`)
 
   // fan-out: 4 leechers that know the seeder and each other fetch the same artifact at once
@@ -93,7 +92,7 @@ try {
     console.log(`leecher ${i + 1}: ${r.ok ? `${mibs(r).toFixed(0)} MiB/s` : `FAILED after ${(r.bytes / MiB).toFixed(0)} MiB`} (${r.cache}); first copies from the seeder ${(fromSeeder / MiB).toFixed(0)} MiB, from other leechers ${(fromOthers / MiB).toFixed(0)} MiB; Bitswap received ${(received[i + 1]! / MiB).toFixed(0)} MiB in all (duplicates included), sent ${(sent[i + 1]! / MiB).toFixed(0)} MiB`)
   }
   const fromLeechers = sent.slice(1).reduce((x, y) => x + y, 0)
-  console.log(`seeder sent ${(sent[0]! / MiB).toFixed(0)} MiB, leechers sent each other ${(fromLeechers / MiB).toFixed(0)} MiB (${(100 * fromLeechers / (sent[0]! + fromLeechers)).toFixed(0)} % of all Bitswap bytes)`)
+  console.log(`seeder sent ${(sent[0]! / MiB).toFixed(0)} MiB (${(sent[0]! / fanoutSize).toFixed(2)}× the artifact for 4 leechers), leechers sent each other ${(fromLeechers / MiB).toFixed(0)} MiB (${(100 * fromLeechers / (sent[0]! + fromLeechers)).toFixed(0)} % of all Bitswap bytes)`)
 } finally {
   for (const node of nodes) {
     if (node.child.exitCode !== null || node.child.signalCode !== null) console.error(`a node died (${node.child.exitCode ?? node.child.signalCode}): ${node.stderr().slice(-3000)}`)
