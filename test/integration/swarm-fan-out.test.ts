@@ -1,12 +1,9 @@
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
-import { fakeTarballDigest, startFakeNpmRegistry } from '../helpers/fake-npm-registry.ts'
-import { spawnNode, type SpawnedNode } from '../helpers/spawn-node.ts'
-import { generateSwarmKey } from '../helpers/swarm-key.ts'
+import { fakeTarballDigest } from '../helpers/fake-npm-registry.ts'
+import type { SpawnedNode } from '../helpers/spawn-node.ts'
+import { addressOf, pulledIndex, startSwarmHarness, type SwarmHarness } from '../helpers/swarm-harness.ts'
 import { bitswapBytes, bytesBySender } from '../helpers/swarm-metrics.ts'
 import { health, waitFor } from '../helpers/wait-for.ts'
 
@@ -15,36 +12,24 @@ const ARTIFACT = { size: 64 * MiB }
 const LEECHERS = 3
 
 describe('several nodes fetching the same artifact from one seeder at once', () => {
-  const cleanup: Array<() => Promise<unknown>> = []
-  after(async () => { for (const step of cleanup.reverse()) await step() })
+  let swarm: SwarmHarness
+  after(async () => { await swarm?.close() })
 
   it('share the work: the seeder uploads it far fewer times than there are fetchers, and they pass leaves to each other', async () => {
-    const key = generateSwarmKey()
-    const upstream = await startFakeNpmRegistry()
-    const dead = await startFakeNpmRegistry()
-    dead.mode = 'down'
-    cleanup.push(() => upstream.close(), () => dead.close())
-    upstream.publish('shared', { version: '1.0.0', tarball: ARTIFACT })
-    const start = async (env: Record<string, string>): Promise<SpawnedNode> => {
-      const dir = await mkdtemp(join(tmpdir(), 'dpm-fan-out-'))
-      cleanup.push(() => rm(dir, { recursive: true, force: true }))
-      const node = await spawnNode({ dataDir: dir, env: { DPM_SWARM_KEY: key, ...env } })
-      cleanup.push(() => node.stop())
-      return node
-    }
-
-    const seeder = await start({ DPM_NPM_UPSTREAM: upstream.url })
+    swarm = await startSwarmHarness()
+    swarm.upstream.publish('shared', { version: '1.0.0', tarball: ARTIFACT })
+    const seeder = await swarm.start()
     const path = '/npm/shared/-/shared-1.0.0.tgz'
     for await (const chunk of (await fetch(`${seeder.url}${path}`)).body!) void chunk
     // every leecher knows the seeder and the leechers before it: a full mesh
-    const addresses = [(await health(seeder.url)).multiaddrs[0]!]
+    const addresses = [await addressOf(seeder)]
     const leechers: SpawnedNode[] = []
     for (let i = 0; i < LEECHERS; i++) {
-      const leecher = await start({ DPM_NPM_UPSTREAM: dead.url, DPM_BOOTSTRAP: addresses.join(',') })
-      addresses.push((await health(leecher.url)).multiaddrs[0]!)
+      const leecher = await swarm.start({ DPM_NPM_UPSTREAM: swarm.dead.url, DPM_BOOTSTRAP: addresses.join(',') })
+      addresses.push(await addressOf(leecher))
       leechers.push(leecher)
     }
-    await waitFor('every leecher to learn the seeder\'s record', () => leechers.every((l) => l.logs.some((e) => e.msg === 'pulled a peer\'s index' && Number(e.records) >= 2)))
+    for (const leecher of leechers) await pulledIndex(leecher, 2)
     await waitFor('a full mesh', async () => (await Promise.all(leechers.map(async (l) => (await health(l.url)).peers))).every((n) => n === LEECHERS))
 
     const before = (await bitswapBytes(seeder)).sent

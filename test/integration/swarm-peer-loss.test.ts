@@ -1,38 +1,23 @@
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
-import { fakeTarballDigest, startFakeNpmRegistry } from '../helpers/fake-npm-registry.ts'
-import { spawnNode, type SpawnedNode } from '../helpers/spawn-node.ts'
-import { generateSwarmKey } from '../helpers/swarm-key.ts'
-import { health, waitFor } from '../helpers/wait-for.ts'
+import { fakeTarballDigest } from '../helpers/fake-npm-registry.ts'
+import { addressOf, pulledIndex, startSwarmHarness, type SwarmHarness } from '../helpers/swarm-harness.ts'
 
 const MiB = 1024 * 1024
 const BIG = { size: 256 * MiB }
 
 describe('a peer dies in the middle of a transfer', () => {
-  const cleanup: Array<() => Promise<unknown>> = []
-  after(async () => { for (const step of cleanup.reverse()) await step() })
+  let swarm: SwarmHarness
+  after(async () => { await swarm?.close() })
 
   it('B\'s client gets the whole artifact from the upstream, or a clean error, never a wrong body', async () => {
-    const key = generateSwarmKey()
-    const upstream = await startFakeNpmRegistry()
-    cleanup.push(() => upstream.close())
-    upstream.publish('big', { version: '1.0.0', tarball: BIG })
-    const start = async (env: Record<string, string>): Promise<SpawnedNode> => {
-      const dir = await mkdtemp(join(tmpdir(), 'dpm-loss-'))
-      cleanup.push(() => rm(dir, { recursive: true, force: true }))
-      const node = await spawnNode({ dataDir: dir, env: { DPM_SWARM_KEY: key, DPM_NPM_UPSTREAM: upstream.url, ...env } })
-      cleanup.push(() => node.stop())
-      return node
-    }
-
-    const a = await start({})
+    swarm = await startSwarmHarness()
+    swarm.upstream.publish('big', { version: '1.0.0', tarball: BIG })
+    const a = await swarm.start()
     for await (const chunk of (await fetch(`${a.url}/npm/big/-/big-1.0.0.tgz`)).body!) void chunk
-    const b = await start({ DPM_BOOTSTRAP: (await health(a.url)).multiaddrs[0]! })
-    await waitFor('B to learn A\'s records', () => b.logs.some((l) => l.msg === 'pulled a peer\'s index' && Number(l.records) >= 2))
+    const b = await swarm.start({ DPM_BOOTSTRAP: await addressOf(a) })
+    await pulledIndex(b, 2)
 
     const response = await fetch(`${b.url}/npm/big/-/big-1.0.0.tgz`)
     assert.equal(response.headers.get('x-cache'), 'PEER')
