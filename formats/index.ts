@@ -49,6 +49,8 @@ export interface LocalTarget {
   status: number
   contentType: string
   body: string
+  /** e.g. `Location` for a redirect to a name's normal form. */
+  headers?: Record<string, string>
 }
 
 export type Target = MetadataTarget | ArtifactTarget | LocalTarget

@@ -51,7 +51,7 @@ export function serveFormat (mount: FormatMount, components: ServeFormatComponen
   }
 
   function local (target: LocalTarget): Response {
-    return new Response(target.body, { status: target.status, headers: { 'content-type': target.contentType } })
+    return new Response(target.body, { status: target.status, headers: { ...target.headers, 'content-type': target.contentType } })
   }
 
   async function metadata (c: Context, target: MetadataTarget, signal: AbortSignal): Promise<Response> {

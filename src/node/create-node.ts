@@ -5,6 +5,7 @@ import { RequestError, getRequestListener } from '@hono/node-server'
 import { createServer } from 'node:http'
 import type { Logger } from 'pino'
 import cargoPlugin from '../../formats/cargo/index.ts'
+import pypiPlugin from '../../formats/pypi/index.ts'
 import { npmAdapter } from '../../formats/npm/index.ts'
 import { loadPlugins } from '../plugins/load-plugins.ts'
 import type { NodeSettings } from '../config/load-settings.ts'
@@ -40,7 +41,7 @@ export interface DpmNode {
 }
 
 /** Formats that ship with the node but are built on the plugin API alone. */
-const BUILTIN_PLUGINS = [{ name: 'cargo', factory: cargoPlugin }]
+const BUILTIN_PLUGINS = [{ name: 'pypi', factory: pypiPlugin }, { name: 'cargo', factory: cargoPlugin }]
 
 /** How long in-flight responses may run on after a stop before their connections are cut. */
 const SHUTDOWN_GRACE_MS = 10_000
@@ -117,13 +118,18 @@ export async function startNode (settings: NodeSettings, components: { log: Logg
   })
   const app = createGateway({ mounts, documents, artifacts, renderer, metrics, log, health })
 
-  const server = createServer(getRequestListener(app.fetch, {
-    // a request line Hono cannot even parse (a backslash, a bad Host): JSON, like every other error
+  const listener = getRequestListener(app.fetch, {
+    // a request Hono cannot even parse (a bad Host): JSON, as the node's own errors are
     errorHandler: (err: unknown) => Response.json(
       { error: err instanceof RequestError ? `bad request: ${err.message}` : 'internal error' },
       { status: err instanceof RequestError ? 400 : 500 }
     )
-  }))
+  })
+  const server = createServer((req, res) => {
+    // Hono refuses a raw backslash before routing; encoded, the format judges it and answers in its own shape
+    if (req.url?.includes('\\') === true) req.url = req.url.replaceAll('\\', '%5C')
+    void listener(req, res)
+  })
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(settings.http_port, settings.http_host, () => { server.off('error', reject); resolve() })

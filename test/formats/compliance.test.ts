@@ -7,6 +7,7 @@ import type { FormatPluginFactory } from '../../formats/index.ts'
 import { describeAdapterCompliance } from '../../formats/testing/compliance.ts'
 import { startCargoRegistry } from '../helpers/cargo-registry.ts'
 import { startFakeNpmRegistry } from '../helpers/fake-npm-registry.ts'
+import { startStaticPypi } from '../helpers/static-pypi.ts'
 
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex')
 const hostOf = (url: string): string => new URL(url).host
@@ -44,6 +45,27 @@ describeAdapterCompliance('cargo', {
   upstreamHosts: [hostOf(cargo.url), hostOf(leaf.dl)]
 })
 
+// PyPI, built in on the plugin API: pages on one host, files on another
+const pypi = await startStaticPypi({ projects: [{ name: 'neo-util', version: '1.0.0' }, { name: 'neo-bad', version: '1.0.0' }] })
+const pypiFiles = await pypi.files()
+const wheel = pypiFiles.find((f) => f.startsWith('neo_util-') && f.endsWith('.whl'))!
+pypi.tampered.set(pypiFiles.find((f) => f.startsWith('neo_bad-') && f.endsWith('.whl'))!, randomBytes(200))
+const pypiPage = await (await fetch(`${pypi.indexUrl}neo-util/`, { headers: { accept: 'application/vnd.pypi.simple.v1+json' } })).json() as { files: Array<{ filename: string, url: string, hashes: { sha256: string }, 'core-metadata': { sha256: string } }> }
+const wheelEntry = pypiPage.files.find((f) => f.filename === wheel)!
+describeAdapterCompliance('pypi', {
+  env: { DPM_PYPI_UPSTREAM: pypi.indexUrl },
+  prefix: '/pypi',
+  metadata: ['/simple/', '/simple/neo-util/'],
+  artifacts: [
+    { path: `/files/neo-util/${wheel}`, sha256: wheelEntry.hashes.sha256 },
+    { path: `/files/neo-util/${wheel}.metadata`, sha256: wheelEntry['core-metadata'].sha256 }
+  ],
+  corruptArtifact: `/files/neo-bad/${pypiFiles.find((f) => f.startsWith('neo_bad-') && f.endsWith('.whl'))!}`,
+  bad: [...BAD_PATHS, '/simple/..%2f..%2fx/', '/simple/-bad-/', '/files/Neo_Util/x.whl', '/files/neo-util/..%2fx.whl'],
+  upstreamRequests: () => pypi.requests.length,
+  upstreamHosts: [hostOf(pypi.indexUrl), hostOf(wheelEntry.url)]
+})
+
 // an outside plugin, loaded as a package from a local path: a directory of files with a SHA256SUMS list
 const files = new Map([['tool-1.0.tar.gz', randomBytes(4000)], ['broken.bin', randomBytes(300)]])
 const sumsList = [...files].map(([name, bytes]) => `${name === 'broken.bin' ? sha256(randomBytes(1)) : sha256(bytes)}  ${name}`).join('\n') + '\n'
@@ -72,5 +94,6 @@ describeAdapterCompliance('an outside plugin (test/fixtures/dpm-format-sums)', {
 after(async () => {
   await npm.close()
   await cargo.close()
+  await pypi.close()
   await new Promise((resolve) => sumsServer.close(resolve))
 })

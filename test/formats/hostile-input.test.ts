@@ -4,6 +4,7 @@ import { request } from 'node:http'
 import { after, before, describe, it } from 'node:test'
 import fc from 'fast-check'
 import cargoPlugin from '../../formats/cargo/index.ts'
+import pypiPlugin from '../../formats/pypi/index.ts'
 import type { FormatAdapter, Target } from '../../formats/index.ts'
 import { npmAdapter } from '../../formats/npm/index.ts'
 import { DpmError } from '../../src/errors.ts'
@@ -14,7 +15,7 @@ import { startTestNode, type TestNode } from '../helpers/test-node.ts'
 /** Path segments a careless or hostile client sends, mixed with ordinary ones. */
 const segment = fc.oneof(
   fc.webSegment(),
-  fc.constantFrom('..', '.', '', '%2e%2e', '%2E%2e', '%2f', '%2F', '%5c', '\\', '%00', '%zz', '%', '@', '%40', '-', '~', 'http:', 'https:', 'evil.example', '%2F%2Fevil.example', 'a%2f..%2fb', '%C0%AE%C0%AE', '%E2%80%AE', 'con', 'a'.repeat(300), 'dp', 'm-', 'api', 'v1', 'crates', 'download', '1.0.0', 'config.json'),
+  fc.constantFrom('..', '.', '', '%2e%2e', '%2E%2e', '%2f', '%2F', '%5c', '\\', '%00', '%zz', '%', '@', '%40', '-', '~', 'http:', 'https:', 'evil.example', '%2F%2Fevil.example', 'a%2f..%2fb', '%C0%AE%C0%AE', '%E2%80%AE', 'con', 'a'.repeat(300), 'dp', 'm-', 'api', 'v1', 'crates', 'download', '1.0.0', 'config.json', 'simple', 'files', 'Neo_Util', 'neo-util', 'x.whl.metadata'),
   fc.string({ unit: 'binary', maxLength: 12 }).map(encodeURIComponent)
 )
 const hostilePath = fc.array(segment, { minLength: 1, maxLength: 7 }).map((segments) => `/${segments.join('/')}`)
@@ -22,7 +23,8 @@ const hostilePath = fc.array(segment, { minLength: 1, maxLength: 7 }).map((segme
 const UPSTREAM = 'http://127.0.0.1:4873/registry/'
 const adapters: Array<{ name: string, adapter: FormatAdapter }> = [
   { name: 'npm', adapter: npmAdapter },
-  { name: 'cargo', adapter: cargoPlugin(PLUGIN_API).mounts({ upstreams: [{ name: 'test', url: UPSTREAM }] })[0]!.adapter }
+  { name: 'cargo', adapter: cargoPlugin(PLUGIN_API).mounts({ upstreams: [{ name: 'test', url: UPSTREAM }] })[0]!.adapter },
+  { name: 'pypi', adapter: pypiPlugin(PLUGIN_API).mounts({ upstream: UPSTREAM })[0]!.adapter }
 ]
 
 /** Every upstream URL a target would make the node fetch. */
@@ -73,7 +75,7 @@ describe('the gateway given hostile requests (property-based)', () => {
     upstream = await startFakeNpmRegistry()
     upstream.publish('real', { version: '1.0.0', tarball: randomBytes(3000) })
     // Cargo pointed at the same loopback server: names that parse get its 404, nothing leaves the machine
-    dpm = await startTestNode({ npmUpstream: upstream.url, settings: { plugin_env: { DPM_CARGO_UPSTREAMS: `test=sparse+${upstream.url}` } } })
+    dpm = await startTestNode({ npmUpstream: upstream.url, settings: { plugin_env: { DPM_CARGO_UPSTREAMS: `test=sparse+${upstream.url}`, DPM_PYPI_UPSTREAM: `${upstream.url}/simple/` } } })
     await (await fetch(`${dpm.url}/npm/real/-/real-1.0.0.tgz`)).arrayBuffer()
   })
   after(async () => {
@@ -82,10 +84,11 @@ describe('the gateway given hostile requests (property-based)', () => {
   })
 
   it('answers any path under a format with that format\'s shape and never a 5xx', async () => {
-    await fc.assert(fc.asyncProperty(fc.constantFrom('/npm', '/cargo/test'), hostilePath, async (prefix, path) => {
+    const errorType: Record<string, string> = { '/npm': 'application/json', '/cargo/test': 'application/json', '/pypi': 'text/plain; charset=utf-8' }
+    await fc.assert(fc.asyncProperty(fc.constantFrom(...Object.keys(errorType)), hostilePath, async (prefix, path) => {
       const response = await rawGet(dpm.url, `${prefix}${path}`)
       assert.ok(response.status < 500, `${prefix}${path}: ${response.status} ${response.body.slice(0, 200)}`)
-      if (response.status >= 400) assert.equal(response.contentType, 'application/json', `${prefix}${path}`)
+      if (response.status >= 400) assert.equal(response.contentType, errorType[prefix], `${prefix}${path}`)
       assert.ok(!/\n\s+at /.test(response.body), `${prefix}${path}: a stack trace`)
     }), { numRuns: 300 })
     assert.equal((await fetch(`${dpm.url}/-/health`)).status, 200)
