@@ -33,14 +33,25 @@ export interface ArtifactTarget {
   kind: 'artifact'
   key: string
   contentType: string
-  /** The document that publishes this artifact's digests (and usually its upstream URL). */
-  publishedIn: MetadataTarget
+  /**
+   * The document that publishes this artifact's digests (and usually its upstream
+   * URL). Without one, the artifact is found in the listings that other artifacts
+   * made (`ArtifactLocation.listing`), by its key: an apt pool file is listed in a
+   * `Packages` index the node fetched.
+   */
+  publishedIn?: MetadataTarget
   /**
    * Further documents `locateArtifact` needs, fetched (and cached) the same way:
    * a Cargo index file lists a crate's checksum, but its download URL comes from
    * the registry's `config.json`.
    */
   alsoPublishedIn?: MetadataTarget[]
+  /**
+   * The upstream may publish other bytes under this name later (an apt index by
+   * its fixed name, a third-party pool file overwritten): a stored copy is served
+   * only while its digests are still the ones published now.
+   */
+  republishable?: boolean
 }
 
 /** Answered by the adapter alone, without the cache (e.g. `npm ping`). */
@@ -57,9 +68,22 @@ export type Target = MetadataTarget | ArtifactTarget | LocalTarget
 
 /** Where an artifact lives upstream and what it must hash to. */
 export interface ArtifactLocation {
+  /** Absolute, or relative to the mount's upstream. */
   url: string
   digests: Digest[]
   size?: number
+  /**
+   * This artifact lists others with their digests (an apt `Packages` index): once
+   * it is verified, its bytes go through `adapter.readListing(listing, …)`, and the
+   * artifacts it lists can be located from then on. Opaque to the core.
+   */
+  listing?: string
+}
+
+/** One artifact an index artifact lists: its key and where it lives (URL relative to the upstream). */
+export interface ListedArtifact {
+  key: string
+  location: ArtifactLocation
 }
 
 export interface RenderContext {
@@ -103,6 +127,12 @@ export interface FormatAdapter<Doc = unknown> {
 
   /** The document the client receives: the requested variant, with links rewritten to the node. */
   renderDocument(target: MetadataTarget, doc: Doc, context: RenderContext): RenderedDocument
+
+  /**
+   * The artifacts an index artifact lists (see `ArtifactLocation.listing`), read
+   * from its verified bytes. Throws `UpstreamError` if they cannot be read.
+   */
+  readListing?(listing: string, bytes: AsyncIterable<Uint8Array>): AsyncIterable<ListedArtifact>
 
   /** An error in the format's own shape (npm: `{"error": "..."}`). */
   renderError(error: DpmError): { status: number, contentType: string, body: string }

@@ -4,10 +4,12 @@ import { join } from 'node:path'
 import { RequestError, getRequestListener } from '@hono/node-server'
 import { createServer } from 'node:http'
 import type { Logger } from 'pino'
+import aptPlugin from '../../formats/apt/index.ts'
 import cargoPlugin from '../../formats/cargo/index.ts'
 import pypiPlugin from '../../formats/pypi/index.ts'
 import { npmAdapter } from '../../formats/npm/index.ts'
 import { loadPlugins } from '../plugins/load-plugins.ts'
+import { createListings } from '../pull/listings.ts'
 import type { NodeSettings } from '../config/load-settings.ts'
 import { createDocumentRenderer } from '../gateway/document-renderer.ts'
 import { createGateway } from '../gateway/create-gateway.ts'
@@ -41,7 +43,7 @@ export interface DpmNode {
 }
 
 /** Formats that ship with the node but are built on the plugin API alone. */
-const BUILTIN_PLUGINS = [{ name: 'pypi', factory: pypiPlugin }, { name: 'cargo', factory: cargoPlugin }]
+const BUILTIN_PLUGINS = [{ name: 'pypi', factory: pypiPlugin }, { name: 'apt', factory: aptPlugin }, { name: 'cargo', factory: cargoPlugin }]
 
 /** How long in-flight responses may run on after a stop before their connections are cut. */
 const SHUTDOWN_GRACE_MS = 10_000
@@ -102,7 +104,8 @@ export async function startNode (settings: NodeSettings, components: { log: Logg
     onRequest: (url, outcome) => { metrics.upstreamRequests.inc({ host: url.host, outcome }) }
   })
   const documents = createDocumentCache({ index, content, upstream, now: components.now, swarm, blocks, log })
-  artifacts = createArtifactCache({ index, content, documents, upstream, log, swarm, fanOut, metrics }, { spoolDir, lifetime: lifetime.signal })
+  const listings = createListings(heliaNode.helia)
+  artifacts = createArtifactCache({ index, content, documents, listings, upstream, log, swarm, fanOut, metrics }, { spoolDir, lifetime: lifetime.signal })
 
   let publicUrl = ''
   const renderer = createDocumentRenderer({ baseUrl: (mount) => `${publicUrl}${mount.adapter.prefix.slice(1)}/` })

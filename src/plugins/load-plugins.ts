@@ -107,7 +107,7 @@ function withOwnKeys (adapter: FormatAdapter, section: string, plugin: string): 
   guarded.parse = (request, upstream) => {
     const target = adapter.parse(request, upstream)
     if (target.kind === 'metadata') own(target.key)
-    if (target.kind === 'artifact') for (const key of [target.key, target.publishedIn.key, ...(target.alsoPublishedIn ?? []).map((t) => t.key)]) own(key)
+    if (target.kind === 'artifact') for (const t of [target, target.publishedIn, ...(target.alsoPublishedIn ?? [])]) if (t !== undefined) own(t.key)
     return target
   }
   return guarded

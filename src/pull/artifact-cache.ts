@@ -2,7 +2,7 @@ import { CID } from 'multiformats/cid'
 import type { Logger } from 'pino'
 import type { ArtifactLocation, ArtifactTarget, CacheStatus } from '../../formats/index.ts'
 import { DpmError, NotFoundError, UpstreamError, UpstreamTimeoutError } from '../errors.ts'
-import type { IndexRecord } from '../index/index-record.ts'
+import type { Digest, IndexRecord } from '../index/index-record.ts'
 import type { LocalIndex } from '../index/local-index.ts'
 import type { SwarmIndex } from '../index/swarm-index.ts'
 import type { Metrics } from '../node/metrics.ts'
@@ -11,6 +11,7 @@ import type { FanOut } from '../swarm/fan-out.ts'
 import { resolveRange, type ByteRange } from './byte-range.ts'
 import type { DocumentCache } from './document-cache.ts'
 import type { FormatMount } from './format-mount.ts'
+import type { Listings } from './listings.ts'
 import { createArtifactSources, type Source } from './artifact-sources.ts'
 import { createSpool, type Spool } from './spool.ts'
 import type { UpstreamClient } from './upstream-client.ts'
@@ -47,6 +48,7 @@ export interface ArtifactCacheComponents {
   index: LocalIndex
   content: ContentStore
   documents: DocumentCache
+  listings: Listings
   upstream: UpstreamClient
   log: Logger
   /** Present when the node is in a swarm: peers are asked before the upstream. */
@@ -89,27 +91,51 @@ export class PeerContentError extends DpmError {
 }
 
 export function createArtifactCache (components: ArtifactCacheComponents, init: ArtifactCacheInit): ArtifactCache {
-  const { index, content, documents, log, swarm, metrics } = components
+  const { index, content, documents, listings, log, swarm, metrics } = components
   const sources = createArtifactSources(components, { headersTimeoutMs: init.headersTimeoutMs })
   const idleTimeoutMs = init.idleTimeoutMs ?? 60_000
   const verifyBeforeHeadersBytes = init.verifyBeforeHeadersBytes ?? 4 * 1024 * 1024
   const fills = new Map<string, Fill>()
 
   async function locate (mount: FormatMount, target: ArtifactTarget, signal: AbortSignal): Promise<ArtifactLocation> {
+    const location = await locateIn(mount, target, signal)
+    return { ...location, url: new URL(location.url, mount.upstream).href }
+  }
+
+  async function locateIn (mount: FormatMount, target: ArtifactTarget, signal: AbortSignal): Promise<ArtifactLocation> {
     const { adapter, upstream: base } = mount
+    const { publishedIn } = target
+    if (publishedIn === undefined) {
+      const listed = await listings.locate(target.key)
+      if (listed === undefined) throw new NotFoundError(`${target.key} is not listed in any index this node has fetched`)
+      return listed
+    }
     const others = await Promise.all((target.alsoPublishedIn ?? []).map(async (t) => (await documents.get(adapter, t, { signal })).doc))
-    let document = await documents.get(adapter, target.publishedIn, { signal })
+    let document = await documents.get(adapter, publishedIn, { signal })
     let location = adapter.locateArtifact(target, document.doc, base, others)
     if (location === undefined && document.status === 'HIT') {
       // published after our copy was fetched: ask once more before saying 404
-      document = await documents.get(adapter, target.publishedIn, { signal, revalidate: true })
+      document = await documents.get(adapter, publishedIn, { signal, revalidate: true })
       location = adapter.locateArtifact(target, document.doc, base, others)
     }
     if (location === undefined) throw new NotFoundError(`${target.key} is not published`)
     return location
   }
 
-  function startFill (mount: FormatMount, target: ArtifactTarget): Fill {
+  /** What an index artifact lists becomes locatable before its own record is committed: a crash never leaves it stored but unread. */
+  async function readListing (mount: FormatMount, location: ArtifactLocation, cid: CID): Promise<void> {
+    const { adapter } = mount
+    if (location.listing === undefined || adapter.readListing === undefined) return
+    try {
+      const count = await listings.add(adapter.readListing(location.listing, content.cat(cid)))
+      log.info({ url: location.url, entries: count }, 'read a listing')
+    } catch (err) {
+      // the bytes are verified and the client gets them; only what they list stays unknown
+      log.warn({ url: location.url, err: (err as Error).message }, 'could not read a listing')
+    }
+  }
+
+  function startFill (mount: FormatMount, target: ArtifactTarget, located?: ArtifactLocation): Fill {
     const controller = new AbortController()
     const stop = (): void => { controller.abort(init.lifetime.reason) }
     init.lifetime.addEventListener('abort', stop, { once: true })
@@ -117,7 +143,7 @@ export function createArtifactCache (components: ArtifactCacheComponents, init: 
     ready.promise.catch(() => {}) // its rejection is also `done`'s, which is handled below
 
     const done = (async (): Promise<IndexRecord> => {
-      const location = await locate(mount, target, controller.signal)
+      const location = located ?? await locate(mount, target, controller.signal)
       const source = await sources.open(target, location, controller.signal)
       const spool = await createSpool(init.spoolDir)
       ready.resolve({ spool, size: source.size, status: source.status })
@@ -138,6 +164,9 @@ export function createArtifactCache (components: ArtifactCacheComponents, init: 
           if (source.size !== undefined && verifier.bytes !== source.size) {
             throw new UpstreamError(`received ${verifier.bytes} of ${source.size} bytes for ${target.key}`)
           }
+          if (location.size !== undefined && verifier.bytes !== location.size) {
+            throw new UpstreamError(`${target.key} is ${verifier.bytes} bytes, but ${location.size} were published`)
+          }
           digests = verifier.verify()
         } catch (err) {
           await added.discard()
@@ -145,6 +174,7 @@ export function createArtifactCache (components: ArtifactCacheComponents, init: 
           for (const record of source.contributors) swarm?.reject(record, (err as Error).message)
           throw new PeerContentError(`a peer sent wrong bytes for ${target.key}`, { cause: err })
         }
+        await readListing(mount, location, added.cid)
         const record: IndexRecord = {
           key: target.key,
           kind: 'artifact',
@@ -226,9 +256,12 @@ export function createArtifactCache (components: ArtifactCacheComponents, init: 
     let fill = fills.get(target.key)
     if (fill === undefined) {
       const record = await index.get(target.key)
-      if (record !== undefined) return serveStored(record, options.range)
+      // a name the upstream may publish again is checked against what it publishes now
+      const located = record !== undefined && target.republishable === true ? await locate(mount, target, options.signal) : undefined
+      if (record !== undefined && (located === undefined || sameDigests(record.digests, located.digests))) return serveStored(record, options.range)
+      if (located !== undefined) log.info({ key: target.key, was: record?.digests, now: located.digests }, 'republished with other bytes: fetching again')
       // another request may have started the fill while we read the index
-      fill = fills.get(target.key) ?? startFill(mount, target)
+      fill = fills.get(target.key) ?? startFill(mount, target, located)
       fills.set(target.key, fill)
     }
     const { spool, size, status } = await abortable(fill.ready, options.signal)
@@ -245,6 +278,11 @@ export function createArtifactCache (components: ArtifactCacheComponents, init: 
     }
     return { status, body, size, range }
   }
+}
+
+/** Every digest published now is one the stored copy was verified against. */
+function sameDigests (stored: Digest[], published: Digest[]): boolean {
+  return published.every((d) => stored.some((s) => s.algorithm === d.algorithm && s.hex === d.hex))
 }
 
 /** Waits for `promise` unless the caller leaves first; leaving never cancels the shared work. */

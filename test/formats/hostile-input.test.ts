@@ -30,7 +30,7 @@ const adapters: Array<{ name: string, adapter: FormatAdapter }> = [
 /** Every upstream URL a target would make the node fetch. */
 function upstreamUrls (target: Target): string[] {
   if (target.kind === 'metadata') return [target.upstreamUrl]
-  if (target.kind === 'artifact') return [target.publishedIn.upstreamUrl, ...(target.alsoPublishedIn ?? []).map((t) => t.upstreamUrl)]
+  if (target.kind === 'artifact') return [target.publishedIn, ...(target.alsoPublishedIn ?? [])].flatMap((t) => t === undefined ? [] : [t.upstreamUrl])
   return []
 }
 

@@ -1,0 +1,129 @@
+import type { ArtifactTarget, FormatAdapter, FormatMount, FormatPluginFactory, MetadataTarget, Target } from '../index.ts'
+import { hostSources } from './host-sources.ts'
+import { LISTING, readListing } from './listing.ts'
+import { parseRelease, type ReleaseFile, type SignatureFile } from './release-file.ts'
+
+type AptDocument = ReleaseFile | SignatureFile
+
+/** Debian's archive changes a few times a day, its security archive more often: apt asks at every `update`. */
+const RELEASE_MAX_AGE = 120
+const TEXT = 'text/plain; charset=utf-8'
+const BY_HASH = { SHA256: 'sha256', SHA512: 'sha512' } as const
+const HEX = { sha256: /^[0-9a-f]{64}$/, sha512: /^[0-9a-f]{128}$/ }
+
+/** The path as the upstream is asked for it: each segment encoded, so a pool file's `+` stays `%2B`. */
+const encodePath = (segments: string[]): string => segments.map(encodeURIComponent).join('/')
+
+function contentTypeOf (file: string): string {
+  if (file.endsWith('.deb') || file.endsWith('.udeb')) return 'application/vnd.debian.binary-package'
+  if (file.endsWith('.xz')) return 'application/x-xz'
+  if (file.endsWith('.gz')) return 'application/gzip'
+  if (file.endsWith('.dsc')) return TEXT
+  return 'application/octet-stream'
+}
+
+/**
+ * apt repositories, one mount per upstream (`/apt/<name>`), every byte passed
+ * through unchanged (apt checks the signatures). `InRelease`, `Release` and
+ * `Release.gpg` are mutable documents; every index below them is verified against
+ * the SHA256 and size `InRelease` gives it (by-hash files are immutable, fixed
+ * names are fetched again when `InRelease` names other bytes); a pool file is
+ * verified against its entry in a `Packages` or `Sources` index this node fetched.
+ */
+const aptPlugin: FormatPluginFactory = (api) => {
+  const { v, errors } = api
+  const { BadRequestError, NotFoundError } = errors
+
+  /** `name=http(s)://…` pairs, comma separated. */
+  const upstreams = v.pipe(
+    v.string(),
+    v.transform((list) => list.split(',').map((s) => s.trim()).filter(Boolean)),
+    v.check((pairs) => pairs.every((p) => /^[a-z0-9][a-z0-9_-]*=https?:\/\/\S+$/.test(p)), 'expected comma-separated name=http(s)://… pairs'),
+    v.transform((pairs) => pairs.map((p) => {
+      const [name, url] = [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)]
+      return { name, url: url.endsWith('/') ? url : `${url}/` }
+    }))
+  )
+
+  function adapter (name: string): FormatAdapter<AptDocument> {
+    const keyPrefix = `apt:${name}:`
+    const releaseDoc = (upstream: string, suite: string, file: string): MetadataTarget =>
+      ({ kind: 'metadata', key: `${keyPrefix}dists/${suite}/${file}`, upstreamUrl: `${upstream}${encodePath(['dists', suite, file])}`, maxAgeSeconds: RELEASE_MAX_AGE, variant: file })
+
+    return {
+      name: 'apt',
+      prefix: `/apt/${name}`,
+      maxDocumentBytes: 16 * 1024 * 1024,
+
+      parse (request, upstream): Target {
+        let segments: string[]
+        try {
+          segments = request.path.split('/').slice(1).map(decodeURIComponent)
+        } catch {
+          throw new BadRequestError('malformed percent-encoding in the path')
+        }
+        if (segments.some((s) => s === '' || s === '.' || s === '..' || s.includes('/') || s.includes('\\') || s.includes('\0') || s.length > 255)) throw new BadRequestError('invalid path')
+        const [area, suite, ...rest] = segments
+        if (area === 'dists' && suite !== undefined && rest.length > 0) {
+          if (rest.length === 1 && (rest[0] === 'InRelease' || rest[0] === 'Release' || rest[0] === 'Release.gpg')) return releaseDoc(upstream, suite, rest[0])
+          const byHash = rest.length >= 3 && rest.at(-3) === 'by-hash'
+          if (byHash) {
+            const algorithm = BY_HASH[rest.at(-2) as keyof typeof BY_HASH]
+            if (algorithm === undefined || !HEX[algorithm].test(rest.at(-1)!)) throw new BadRequestError('invalid by-hash path: SHA256 or SHA512 and a lower-case hex digest')
+          }
+          const target: ArtifactTarget = {
+            kind: 'artifact',
+            key: `${keyPrefix}${segments.join('/')}`,
+            contentType: byHash ? 'application/octet-stream' : contentTypeOf(rest.at(-1)!),
+            publishedIn: releaseDoc(upstream, suite, 'InRelease'),
+            // a fixed name is the newest index under that name; a by-hash name is its digest
+            republishable: !byHash
+          }
+          return target
+        }
+        if (area === 'pool' && segments.length >= 3) {
+          const target: ArtifactTarget = { kind: 'artifact', key: `${keyPrefix}${segments.join('/')}`, contentType: contentTypeOf(segments.at(-1)!), republishable: true }
+          return target
+        }
+        throw new NotFoundError('not found: an apt repository serves dists/ and pool/')
+      },
+
+      parseDocument: (bytes, target) => target.variant === 'Release.gpg' ? { kind: 'signature', bytes } : parseRelease(bytes),
+
+      locateArtifact (target, doc) {
+        if (doc.kind !== 'release') return undefined
+        const [, suite, ...rest] = target.key.slice(keyPrefix.length).split('/')
+        const url = encodePath(['dists', suite!, ...rest])
+        if (rest.at(-3) === 'by-hash') {
+          const algorithm = BY_HASH[rest.at(-2) as keyof typeof BY_HASH]
+          const hex = rest.at(-1)!
+          const directory = rest.slice(0, -3).join('/')
+          // what InRelease lists under that digest, in that directory: an index whose size and kind are known
+          const entry = algorithm === 'sha256' ? [...doc.entries.values()].find((e) => e.sha256 === hex && e.path.slice(0, e.path.lastIndexOf('/')) === directory) : undefined
+          if (entry === undefined) return { url, digests: [{ algorithm, hex }] } // no longer listed (a pdiff, an older index): the name is its digest
+          return { url, digests: [{ algorithm, hex }], size: entry.size, listing: LISTING.test(entry.path) ? entry.path : undefined }
+        }
+        const entry = doc.entries.get(rest.join('/'))
+        if (entry === undefined) return undefined
+        return { url, digests: [{ algorithm: 'sha256', hex: entry.sha256 }], size: entry.size, listing: LISTING.test(entry.path) ? entry.path : undefined }
+      },
+
+      readListing: (listing, bytes) => readListing(listing, bytes, `${keyPrefix}`, api),
+
+      renderDocument: (target, doc) =>
+        ({ body: doc.bytes, contentType: doc.kind === 'signature' ? 'application/pgp-signature' : TEXT }),
+
+      renderError: (error) => ({ status: error.status, contentType: TEXT, body: `${error.message}\n` })
+    }
+  }
+
+  return {
+    name: 'apt',
+    section: 'apt',
+    settings: v.object({ upstreams: v.optional(upstreams, () => hostSources()) }),
+    mounts: (settings: { upstreams: Array<{ name: string, url: string }> }): FormatMount[] =>
+      settings.upstreams.map((u) => ({ adapter: adapter(u.name), upstream: u.url }))
+  }
+}
+
+export default aptPlugin
