@@ -39,56 +39,45 @@ async function unxz (bytes: AsyncIterable<Uint8Array>, api: PluginApi): Promise<
   }
 }
 
-type Stanza = Map<string, string>
-
-/** Deb822 paragraphs: `Field: value`, continuation lines starting with a space, a blank line between. */
-async function * stanzas (text: AsyncIterable<Buffer | string>): AsyncGenerator<Stanza> {
-  let stanza: Stanza = new Map()
-  let field: string | undefined
-  let rest = ''
+/** Deb822 paragraphs, as text: a blank line between them. */
+async function * stanzas (text: AsyncIterable<Buffer | string>): AsyncGenerator<string> {
   const decoder = new TextDecoder()
+  let rest = ''
   for await (const chunk of text) {
-    const lines = (rest + (typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true }))).split('\n')
-    rest = lines.pop()!
-    for (const line of lines) {
-      if (line === '' || line === '\r') {
-        if (stanza.size > 0) yield stanza
-        stanza = new Map()
-        field = undefined
-      } else if (line.startsWith(' ') || line.startsWith('\t')) {
-        if (field !== undefined) stanza.set(field, `${stanza.get(field)}\n${line.trim()}`)
-      } else {
-        const colon = line.indexOf(':')
-        if (colon === -1) continue
-        field = line.slice(0, colon).toLowerCase()
-        stanza.set(field, line.slice(colon + 1).trim())
-      }
-    }
+    const paragraphs = (rest + (typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true }))).split(/\r?\n\r?\n/)
+    rest = paragraphs.pop()!
+    yield * paragraphs
   }
-  if (rest !== '') {
-    const colon = rest.indexOf(':')
-    if (colon !== -1) stanza.set(rest.slice(0, colon).toLowerCase(), rest.slice(colon + 1).trim())
-  }
-  if (stanza.size > 0) yield stanza
+  rest += decoder.decode()
+  if (rest.trim() !== '') yield rest
 }
 
 interface PoolEntry { path: string, sha256: string, size: number }
 
+/** A field's first line; field names are case-insensitive. */
+const field = (stanza: string, name: string): string | undefined => fieldPattern(name).exec(stanza)?.[1]
+const patterns = new Map<string, RegExp>()
+function fieldPattern (name: string): RegExp {
+  let pattern = patterns.get(name)
+  if (pattern === undefined) patterns.set(name, pattern = new RegExp(`^${name}:[ \\t]*(.*?)\\r?$`, 'im'))
+  return pattern
+}
 const HEX64 = /^[0-9a-f]{64}$/
 /** A repository-relative path that stays inside the repository. */
 const isPoolPath = (path: string): boolean => path !== '' && !path.startsWith('/') && !path.split('/').some((s) => s === '' || s === '.' || s === '..')
 
-function binaryEntry (stanza: Stanza): PoolEntry[] {
-  const path = stanza.get('filename') ?? ''
-  const sha256 = stanza.get('sha256') ?? ''
-  const size = Number(stanza.get('size'))
+function binaryEntry (stanza: string): PoolEntry[] {
+  const path = field(stanza, 'Filename') ?? ''
+  const sha256 = field(stanza, 'SHA256') ?? ''
+  const size = Number(field(stanza, 'Size'))
   return isPoolPath(path) && HEX64.test(sha256) && Number.isSafeInteger(size) ? [{ path, sha256, size }] : []
 }
 
-/** A source package's files (`.dsc`, tarballs) in its `Directory`, from `Checksums-Sha256`. */
-function sourceEntries (stanza: Stanza): PoolEntry[] {
-  const directory = stanza.get('directory') ?? ''
-  return (stanza.get('checksums-sha256') ?? '').split('\n').flatMap((line) => {
+/** A source package's files (`.dsc`, tarballs) in its `Directory`, from the lines of `Checksums-Sha256`. */
+function sourceEntries (stanza: string): PoolEntry[] {
+  const directory = field(stanza, 'Directory') ?? ''
+  const lines = /^Checksums-Sha256:[^\n]*\n((?:[ \t][^\n]*(?:\n|$))*)/im.exec(stanza)?.[1] ?? ''
+  return lines.split('\n').flatMap((line) => {
     const [sha256 = '', size, name = ''] = line.trim().split(/\s+/)
     const path = `${directory}/${name}`
     return isPoolPath(path) && !name.includes('/') && HEX64.test(sha256) && Number.isSafeInteger(Number(size)) ? [{ path, sha256, size: Number(size) }] : []

@@ -55,7 +55,7 @@ export function serveFormat (mount: FormatMount, components: ServeFormatComponen
   }
 
   async function metadata (c: Context, target: MetadataTarget, signal: AbortSignal): Promise<Response> {
-    const { doc, record, status } = await components.documents.get(adapter, target, { signal })
+    const { doc, record, status } = await components.documents.get(adapter, target, { signal, revalidate: asksToRevalidate(c) })
     const rendered = components.renderer.render(mount, target, record.cid, doc)
     const etag = `"${record.cid}.${Buffer.from(target.variant).toString('base64url')}"`
     const headers = new Headers({ ...rendered.headers, 'x-cache': status, etag, 'cache-control': `public, max-age=${target.maxAgeSeconds}` })
@@ -75,4 +75,13 @@ export function serveFormat (mount: FormatMount, components: ServeFormatComponen
     if (served.size !== undefined) headers.set('content-length', String(served.size))
     return new Response(served.body, { status: 200, headers })
   }
+}
+
+/**
+ * An explicit reload (`Cache-Control: no-cache`, `Pragma: no-cache`: apt's
+ * `Acquire::http::No-Cache`, npm's `--prefer-online`) revalidates a stored
+ * document first. `max-age=0` does not: pip sends it with every page.
+ */
+function asksToRevalidate (c: Context): boolean {
+  return /(^|,)\s*no-cache\s*(,|$)/i.test(c.req.header('cache-control') ?? '') || /no-cache/i.test(c.req.header('pragma') ?? '')
 }

@@ -13,6 +13,7 @@ import { createListings } from '../pull/listings.ts'
 import type { NodeSettings } from '../config/load-settings.ts'
 import { createDocumentRenderer } from '../gateway/document-renderer.ts'
 import { createGateway } from '../gateway/create-gateway.ts'
+import { proxiedPath } from '../gateway/proxy-request.ts'
 import type { Health } from '../gateway/health.ts'
 import { createLocalIndex, type LocalIndex } from '../index/local-index.ts'
 import { createPeerIndex } from '../index/peer-index.ts'
@@ -104,7 +105,8 @@ export async function startNode (settings: NodeSettings, components: { log: Logg
     onRequest: (url, outcome) => { metrics.upstreamRequests.inc({ host: url.host, outcome }) }
   })
   const documents = createDocumentCache({ index, content, upstream, now: components.now, swarm, blocks, log })
-  const listings = createListings(heliaNode.helia)
+  const listings = createListings({ datastore: heliaNode.helia.datastore, content, log })
+  await listings.resume(mounts)
   artifacts = createArtifactCache({ index, content, documents, listings, upstream, log, swarm, fanOut, metrics }, { spoolDir, lifetime: lifetime.signal })
 
   let publicUrl = ''
@@ -129,6 +131,15 @@ export async function startNode (settings: NodeSettings, components: { log: Logg
     )
   })
   const server = createServer((req, res) => {
+    if (req.url !== undefined && !req.url.startsWith('/')) {
+      // a proxy request (apt's `Acquire::http::Proxy`): served as the path of the mount it names, or refused
+      const path = proxiedPath(req.url, mounts)
+      if (path === undefined) {
+        res.writeHead(403, { 'content-type': 'application/json' }).end(JSON.stringify({ error: `not a proxy for ${req.url.slice(0, 200)}: this node fetches only from its configured upstreams` }))
+        return
+      }
+      req.url = path
+    }
     // Hono refuses a raw backslash before routing; encoded, the format judges it and answers in its own shape
     if (req.url?.includes('\\') === true) req.url = req.url.replaceAll('\\', '%5C')
     void listener(req, res)

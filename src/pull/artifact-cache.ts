@@ -122,19 +122,6 @@ export function createArtifactCache (components: ArtifactCacheComponents, init: 
     return location
   }
 
-  /** What an index artifact lists becomes locatable before its own record is committed: a crash never leaves it stored but unread. */
-  async function readListing (mount: FormatMount, location: ArtifactLocation, cid: CID): Promise<void> {
-    const { adapter } = mount
-    if (location.listing === undefined || adapter.readListing === undefined) return
-    try {
-      const count = await listings.add(adapter.readListing(location.listing, content.cat(cid)))
-      log.info({ url: location.url, entries: count }, 'read a listing')
-    } catch (err) {
-      // the bytes are verified and the client gets them; only what they list stays unknown
-      log.warn({ url: location.url, err: (err as Error).message }, 'could not read a listing')
-    }
-  }
-
   function startFill (mount: FormatMount, target: ArtifactTarget, located?: ArtifactLocation): Fill {
     const controller = new AbortController()
     const stop = (): void => { controller.abort(init.lifetime.reason) }
@@ -174,7 +161,8 @@ export function createArtifactCache (components: ArtifactCacheComponents, init: 
           for (const record of source.contributors) swarm?.reject(record, (err as Error).message)
           throw new PeerContentError(`a peer sent wrong bytes for ${target.key}`, { cause: err })
         }
-        await readListing(mount, location, added.cid)
+        // what an index lists is read beside the client's download; noted before the record, so a crash cannot lose it
+        if (location.listing !== undefined) await listings.read(mount, location.listing, added.cid)
         const record: IndexRecord = {
           key: target.key,
           kind: 'artifact',

@@ -1,7 +1,11 @@
 import { Key, type Datastore } from 'interface-datastore'
+import { CID } from 'multiformats/cid'
+import type { Logger } from 'pino'
 import * as v from 'valibot'
 import type { ArtifactLocation, ListedArtifact } from '../../formats/index.ts'
 import { DigestSchema } from '../index/index-record.ts'
+import type { ContentStore } from '../store/content-store.ts'
+import type { FormatMount } from './format-mount.ts'
 
 /**
  * What index artifacts list (an apt `Packages` index: every pool file with its
@@ -9,26 +13,31 @@ import { DigestSchema } from '../index/index-record.ts'
  * same key replaces the earlier one: the newest index says what the file is now.
  */
 export interface Listings {
-  /** Stores every entry; resolves once all are written. */
-  add(entries: AsyncIterable<ListedArtifact>): Promise<number>
-  /** Where the newest listing that names `key` says it lives, after any listing being written now. */
+  /**
+   * Reads what a stored, verified index artifact lists, in the background; a
+   * `locate` meanwhile waits for it. The job is noted before it starts, so one a
+   * crash cut short runs again at the next `resume`.
+   */
+  read(mount: FormatMount, listing: string, cid: CID): Promise<void>
+  /** Runs the jobs a stop or a crash left unfinished. */
+  resume(mounts: FormatMount[]): Promise<void>
+  /** Where the newest listing that names `key` says it lives, after any listing being read now. */
   locate(key: string): Promise<ArtifactLocation | undefined>
 }
 
 const PREFIX = '/dpm/listings'
+const PENDING = '/dpm/listings-pending'
 /** Entries written in one datastore batch. */
-const BATCH = 2000
+const BATCH = 4000
 
-const LocationSchema = v.object({
-  url: v.string(),
-  digests: v.array(DigestSchema),
-  size: v.optional(v.number())
-})
+const LocationSchema = v.object({ url: v.string(), digests: v.array(DigestSchema), size: v.optional(v.number()) })
+const JobSchema = v.object({ prefix: v.string(), listing: v.string(), cid: v.string() })
 
-export function createListings (components: { datastore: Datastore }): Listings {
-  const { datastore } = components
+export function createListings (components: { datastore: Datastore, content: Pick<ContentStore, 'cat'>, log: Logger }): Listings {
+  const { datastore, content, log } = components
   const keyOf = (key: string): Key => new Key(`${PREFIX}/${Buffer.from(key).toString('base64url')}`)
-  const writing = new Set<Promise<unknown>>()
+  const jobKey = (cid: CID): Key => new Key(`${PENDING}/${cid.toString()}`)
+  const reading = new Set<Promise<unknown>>()
 
   async function write (entries: AsyncIterable<ListedArtifact>): Promise<number> {
     let count = 0
@@ -44,19 +53,45 @@ export function createListings (components: { datastore: Datastore }): Listings 
     return count
   }
 
+  async function run (mount: FormatMount, listing: string, cid: CID): Promise<void> {
+    const started = performance.now()
+    try {
+      const entries = await write(mount.adapter.readListing!(listing, content.cat(cid)))
+      log.info({ format: mount.adapter.prefix, listing, entries, ms: Math.round(performance.now() - started) }, 'read a listing')
+    } catch (err) {
+      // the index itself is verified and served; only what it lists stays unknown
+      log.warn({ format: mount.adapter.prefix, listing, err: (err as Error).message }, 'could not read a listing')
+    }
+    await datastore.delete(jobKey(cid))
+  }
+
+  function track (job: Promise<void>): Promise<void> {
+    reading.add(job)
+    return job.finally(() => reading.delete(job))
+  }
+
   return {
-    async add (entries) {
-      const written = write(entries)
-      writing.add(written)
-      try {
-        return await written
-      } finally {
-        writing.delete(written)
+    async read (mount, listing, cid) {
+      if (mount.adapter.readListing === undefined) return
+      await datastore.put(jobKey(cid), Buffer.from(JSON.stringify({ prefix: mount.adapter.prefix, listing, cid: cid.toString() })))
+      void track(run(mount, listing, cid))
+    },
+
+    async resume (mounts) {
+      for await (const { key, value } of datastore.query({ prefix: PENDING })) {
+        const job = v.safeParse(JobSchema, JSON.parse(Buffer.from(value).toString('utf8')))
+        const mount = job.success ? mounts.find((m) => m.adapter.prefix === job.output.prefix) : undefined
+        if (!job.success || mount?.adapter.readListing === undefined) {
+          await datastore.delete(key)
+          continue
+        }
+        void track(run(mount, job.output.listing, CID.parse(job.output.cid)))
       }
     },
+
     async locate (key) {
       // a pool file asked for while the index naming it is still being read: wait for it
-      await Promise.allSettled([...writing])
+      await Promise.allSettled([...reading])
       let bytes: Uint8Array
       try {
         bytes = await datastore.get(keyOf(key))

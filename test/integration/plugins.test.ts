@@ -47,10 +47,10 @@ describe('format plugins named in DPM_PLUGINS', () => {
 
   for (const [how, specifier] of [['by package name', 'dpm-format-sums'], ['by path to its directory', PLUGIN_DIR]] as const) {
     it(`loads a plugin ${how}, with its own settings section, and serves its format`, async () => {
-      const node = await spawnNode({ dataDir: join(dir, how.replaceAll(' ', '-')), env: { DPM_PLUGINS: specifier, DPM_SUMS_UPSTREAM: upstreamUrl } })
+      const node = await spawnNode({ dataDir: join(dir, how.replaceAll(' ', '-')), env: { DPM_PLUGINS: specifier, DPM_SUMS_UPSTREAM: upstreamUrl, DPM_APT_UPSTREAMS: 'debian=http://127.0.0.1:9/debian' } })
       try {
         const health = await (await fetch(`${node.url}/-/health`)).json() as { formats: Array<{ prefix: string }> }
-        assert.deepEqual(health.formats.map((f) => f.prefix), ['/npm/', '/cargo/crates-io/', '/sums/'])
+        assert.deepEqual(health.formats.map((f) => f.prefix), ['/npm/', '/pypi/', '/apt/debian/', '/cargo/crates-io/', '/sums/'])
         const response = await fetch(`${node.url}/sums/tool.bin`)
         assert.equal(response.headers.get('x-cache'), 'MISS')
         assert.deepEqual(Buffer.from(await response.arrayBuffer()), file)

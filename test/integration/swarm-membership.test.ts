@@ -14,18 +14,27 @@ describe('a node with and without a swarm key', () => {
   it('runs alone without a key, says so, and keeps its peer id across restarts', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'dpm-alone-'))
     try {
-      const first = await startTestNode({ npmUpstream: 'http://127.0.0.1:9/', dataDir })
-      const health = await (await fetch(`${first.url}/-/health`)).json() as Health
-      assert.equal(health.status, 'ok')
-      assert.equal(health.swarm, false)
-      assert.deepEqual(health.multiaddrs, [])
-      assert.equal(health.peers, 0)
-      assert.deepEqual(health.formats.map((f) => f.prefix), ['/npm/', '/cargo/crates-io/'])
-      assert.ok(first.logs.some((l) => String(l.msg).includes('running alone')))
-      await first.stop()
-      const second = await startTestNode({ npmUpstream: 'http://127.0.0.1:9/', dataDir })
-      assert.equal((await (await fetch(`${second.url}/-/health`)).json() as Health).peerId, health.peerId)
-      await second.stop()
+      const plugin_env = { DPM_APT_UPSTREAMS: 'debian=http://127.0.0.1:9/debian' }
+      const first = await startTestNode({ npmUpstream: 'http://127.0.0.1:9/', dataDir, settings: { plugin_env } })
+      let health: Health
+      try {
+        health = await (await fetch(`${first.url}/-/health`)).json() as Health
+        assert.equal(health.status, 'ok')
+        assert.equal(health.swarm, false)
+        assert.deepEqual(health.multiaddrs, [])
+        assert.equal(health.peers, 0)
+        assert.deepEqual(health.formats.map((f) => f.prefix), ['/npm/', '/pypi/', '/apt/debian/', '/cargo/crates-io/'])
+        assert.ok(first.logs.some((l) => String(l.msg).includes('running alone')))
+      } finally {
+        // a node left running would keep this test's process alive
+        await first.stop()
+      }
+      const second = await startTestNode({ npmUpstream: 'http://127.0.0.1:9/', dataDir, settings: { plugin_env } })
+      try {
+        assert.equal((await (await fetch(`${second.url}/-/health`)).json() as Health).peerId, health.peerId)
+      } finally {
+        await second.stop()
+      }
     } finally {
       await rm(dataDir, { recursive: true, force: true })
     }
