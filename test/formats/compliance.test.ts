@@ -5,6 +5,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import { after } from 'node:test'
 import type { FormatPluginFactory } from '../../formats/index.ts'
 import { describeAdapterCompliance } from '../../formats/testing/compliance.ts'
+import { startAptRepository } from '../helpers/apt-repository.ts'
 import { startCargoRegistry } from '../helpers/cargo-registry.ts'
 import { startFakeNpmRegistry } from '../helpers/fake-npm-registry.ts'
 import { startStaticPypi } from '../helpers/static-pypi.ts'
@@ -66,6 +67,27 @@ describeAdapterCompliance('pypi', {
   upstreamHosts: [hostOf(pypi.indexUrl), hostOf(wheelEntry.url)]
 })
 
+// apt, built in on the plugin API: a repository signed with a key made for the test
+const apt = await startAptRepository([{ name: 'dpm-hello', version: '1.0' }, { name: 'dpm-bad', version: '1.0' }])
+const aptFile = async (path: string): Promise<Buffer> => Buffer.from(await (await fetch(`${apt.url}${path}`)).arrayBuffer())
+const packagesXz = sha256(await aptFile('dists/stable/main/binary-amd64/Packages.xz'))
+apt.tampered.set(apt.poolPath('dpm-bad'), randomBytes(300))
+describeAdapterCompliance('apt', {
+  env: { DPM_APT_UPSTREAMS: `test=${apt.url}` },
+  prefix: '/apt/test',
+  metadata: ['/dists/stable/InRelease', '/dists/stable/Release', '/dists/stable/Release.gpg'],
+  artifacts: [
+    // the index first: the pool file after it is verified against the entry it lists
+    { path: `/dists/stable/main/binary-amd64/by-hash/SHA256/${packagesXz}`, sha256: packagesXz },
+    { path: '/dists/stable/main/binary-amd64/Packages.gz', sha256: sha256(await aptFile('dists/stable/main/binary-amd64/Packages.gz')) },
+    { path: `/${apt.poolPath('dpm-hello')}`, sha256: sha256(await aptFile(apt.poolPath('dpm-hello'))) }
+  ],
+  corruptArtifact: `/${apt.poolPath('dpm-bad')}`,
+  bad: [...BAD_PATHS, '/pool/main/..%2f..%2fx.deb', '/dists/stable/main/binary-amd64/by-hash/SHA256/not-hex', '/dists/stable/main/binary-amd64/by-hash/MD5Sum/00'],
+  upstreamRequests: () => apt.requests.length,
+  upstreamHosts: [hostOf(apt.url)]
+})
+
 // an outside plugin, loaded as a package from a local path: a directory of files with a SHA256SUMS list
 const files = new Map([['tool-1.0.tar.gz', randomBytes(4000)], ['broken.bin', randomBytes(300)]])
 const sumsList = [...files].map(([name, bytes]) => `${name === 'broken.bin' ? sha256(randomBytes(1)) : sha256(bytes)}  ${name}`).join('\n') + '\n'
@@ -95,5 +117,6 @@ after(async () => {
   await npm.close()
   await cargo.close()
   await pypi.close()
+  await apt.close()
   await new Promise((resolve) => sumsServer.close(resolve))
 })
