@@ -122,6 +122,16 @@ export function createArtifactCache (components: ArtifactCacheComponents, init: 
     return location
   }
 
+  /** A stored copy whose name is no longer published (a package dropped from its index) is still the verified file. */
+  async function locateIfPublished (mount: FormatMount, target: ArtifactTarget, signal: AbortSignal): Promise<ArtifactLocation | undefined> {
+    try {
+      return await locate(mount, target, signal)
+    } catch (err) {
+      if (err instanceof NotFoundError) return undefined
+      throw err
+    }
+  }
+
   function startFill (mount: FormatMount, target: ArtifactTarget, located?: ArtifactLocation): Fill {
     const controller = new AbortController()
     const stop = (): void => { controller.abort(init.lifetime.reason) }
@@ -245,7 +255,7 @@ export function createArtifactCache (components: ArtifactCacheComponents, init: 
     if (fill === undefined) {
       const record = await index.get(target.key)
       // a name the upstream may publish again is checked against what it publishes now
-      const located = record !== undefined && target.republishable === true ? await locate(mount, target, options.signal) : undefined
+      const located = record !== undefined && target.republishable === true ? await locateIfPublished(mount, target, options.signal) : undefined
       if (record !== undefined && (located === undefined || sameDigests(record.digests, located.digests))) return serveStored(record, options.range)
       if (located !== undefined) log.info({ key: target.key, was: record?.digests, now: located.digests }, 'republished with other bytes: fetching again')
       // another request may have started the fill while we read the index

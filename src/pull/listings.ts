@@ -3,6 +3,7 @@ import { CID } from 'multiformats/cid'
 import type { Logger } from 'pino'
 import * as v from 'valibot'
 import type { ArtifactLocation, ListedArtifact } from '../../formats/index.ts'
+import { UpstreamError } from '../errors.ts'
 import { DigestSchema } from '../index/index-record.ts'
 import type { ContentStore } from '../store/content-store.ts'
 import type { FormatMount } from './format-mount.ts'
@@ -59,22 +60,26 @@ export function createListings (components: { datastore: Datastore, content: Pic
       const entries = await write(mount.adapter.readListing!(listing, content.cat(cid)))
       log.info({ format: mount.adapter.prefix, listing, entries, ms: Math.round(performance.now() - started) }, 'read a listing')
     } catch (err) {
-      // the index itself is verified and served; only what it lists stays unknown
+      // the index itself is verified and served; only what it lists stays unknown.
+      // One the adapter cannot read is done with; any other failure (the node stopping) is resumed later
       log.warn({ format: mount.adapter.prefix, listing, err: (err as Error).message }, 'could not read a listing')
+      if (!(err instanceof UpstreamError)) return
     }
-    await datastore.delete(jobKey(cid))
+    try {
+      await datastore.delete(jobKey(cid))
+    } catch {} // stopping: the job runs again at the next start
   }
 
-  function track (job: Promise<void>): Promise<void> {
+  function track (job: Promise<void>): void {
     reading.add(job)
-    return job.finally(() => reading.delete(job))
+    job.catch(() => {}).finally(() => reading.delete(job))
   }
 
   return {
     async read (mount, listing, cid) {
       if (mount.adapter.readListing === undefined) return
       await datastore.put(jobKey(cid), Buffer.from(JSON.stringify({ prefix: mount.adapter.prefix, listing, cid: cid.toString() })))
-      void track(run(mount, listing, cid))
+      track(run(mount, listing, cid))
     },
 
     async resume (mounts) {
@@ -85,7 +90,7 @@ export function createListings (components: { datastore: Datastore, content: Pic
           await datastore.delete(key)
           continue
         }
-        void track(run(mount, job.output.listing, CID.parse(job.output.cid)))
+        track(run(mount, job.output.listing, CID.parse(job.output.cid)))
       }
     },
 
