@@ -4,7 +4,7 @@ simple pages in both PEP 503 HTML and PEP 691 JSON.
 
   python3 make_pypi_index.py OUT FILES_BASE_URL < spec.json
 
-spec.json: {"projects": [{"name", "version", "requires": [...], "requires_python"?}],
+spec.json: {"projects": [{"name", "version", "requires": [...], "requires_python"?, "yanked"?: reason}],
             "wheels": ["/path/to/existing.whl", ...]}
 Writes OUT/files/<wheel> and <wheel>.metadata, OUT/simple/index.{html,json} and
 OUT/simple/<normalized>/index.{html,json}; file links point at FILES_BASE_URL.
@@ -67,6 +67,8 @@ def main():
             dst.write(src.read())
         wheels.append(target)
 
+    # wheel file name -> the reason it was yanked (PEP 592)
+    yanked = {f"{re.sub(r'[-_.]+', '_', p['name'])}-{p['version']}-py3-none-any.whl": p["yanked"] for p in spec.get("projects", []) if p.get("yanked")}
     by_project = {}
     for path in wheels:
         data = open(path, "rb").read()
@@ -83,6 +85,7 @@ def main():
             "size": len(data),
             "upload-time": "2026-01-01T00:00:00.000000Z",
             "version": fields["Version"],
+            **({"yanked": yanked[filename]} if filename in yanked else {}),
         })
 
     simple = os.path.join(out, "simple")
@@ -105,6 +108,8 @@ def main():
             if "requires-python" in f:
                 attributes += f' data-requires-python="{html.escape(f["requires-python"])}"'
             attributes += f' data-dist-info-metadata="sha256={f["core-metadata"]["sha256"]}"'
+            if "yanked" in f:
+                attributes += f' data-yanked="{html.escape(f["yanked"])}"'
             links.append(f"<a {attributes}>{html.escape(f['filename'])}</a><br/>\n")
         with open(os.path.join(directory, "index.html"), "w") as page:
             page.write(f"<!DOCTYPE html><html><head><title>Links for {name}</title></head><body><h1>Links for {name}</h1>\n" + "".join(links) + "</body></html>\n")

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url'
 
 const BUILDER = fileURLToPath(new URL('./make_pypi_index.py', import.meta.url))
 
-export interface PypiProject { name: string, version: string, requires?: string[], requires_python?: string }
+export interface PypiProject { name: string, version: string, requires?: string[], requires_python?: string, /** PEP 592: the reason it was yanked. */ yanked?: string }
 
 /**
  * A static Python package index as PyPI lays one out: simple pages on one host,

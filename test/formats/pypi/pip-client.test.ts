@@ -19,7 +19,9 @@ const PROJECTS = [
   { name: 'neo.app', version: '0.3.0', requires: ['neo-lib>=2'] },
   { name: 'neo-bad', version: '1.0.0' },
   { name: 'neo-html', version: '1.0.0' },
-  { name: 'neo-json', version: '1.0.0' }
+  { name: 'neo-json', version: '1.0.0' },
+  { name: 'neo-yank', version: '1.0.0' },
+  { name: 'neo-yank', version: '2.0.0', yanked: 'broken <build>' }
 ]
 /** Debian's own wheels of pip and setuptools: real wheels built elsewhere. */
 const DEBIAN_WHEELS = '/usr/share/python-wheels'
@@ -172,7 +174,18 @@ describe('pip through a node', () => {
     assert.match(body, /data-core-metadata="sha256=[0-9a-f]{64}"/)
 
     const root = await fetch(indexOf(a), { headers: { accept: JSON_TYPE } })
-    assert.deepEqual((await root.json() as { projects: Array<{ name: string }> }).projects.map((p) => p.name).sort(), ['neo-app', 'neo-bad', 'neo-html', 'neo-json', 'neo-lib', 'neo-util', 'pip', 'setuptools'])
+    assert.deepEqual((await root.json() as { projects: Array<{ name: string }> }).projects.map((p) => p.name).sort(), ['neo-app', 'neo-bad', 'neo-html', 'neo-json', 'neo-lib', 'neo-util', 'neo-yank', 'pip', 'setuptools'])
+  })
+
+  it('keeps a yanked file\'s reason in both forms, and pip passes over it', async () => {
+    const json = v.parse(ProjectDetail, await (await fetch(`${indexOf(a)}neo-yank/`, { headers: { accept: JSON_TYPE } })).json())
+    assert.deepEqual(json.files.map((f) => [f.filename, f.yanked]), [['neo_yank-1.0.0-py3-none-any.whl', undefined], ['neo_yank-2.0.0-py3-none-any.whl', 'broken <build>']])
+    const html = await (await fetch(`${indexOf(a)}neo-yank/`)).text()
+    assert.match(html, /neo_yank-2\.0\.0-py3-none-any\.whl#sha256=[0-9a-f]{64}"[^>]* data-yanked="broken &#60;build&#62;"/)
+    const env = await venv()
+    const installed = await env.pip('install', '--index-url', indexOf(a), 'neo-yank')
+    assert.ok(installed.ok, installed.stderr)
+    assert.equal((await env.python('-c', 'import importlib.metadata as m; print(m.version("neo-yank"))')).stdout.trim(), '1.0.0')
   })
 
   it('redirects other spellings of a name to its normal form, and refuses what it cannot answer', async () => {
