@@ -26,6 +26,8 @@ export interface MetadataTarget {
   variant: string
   /** Headers sent upstream, e.g. `Accept`. */
   upstreamHeaders?: Record<string, string>
+  /** For the upstream's token server, when it asks (OCI registries); anonymous without. */
+  credentials?: Credentials
 }
 
 /** Content that never changes once published: local-first, verified against its published digest, cached for good. */
@@ -40,6 +42,11 @@ export interface ArtifactTarget {
    * `Packages` index the node fetched.
    */
   publishedIn?: MetadataTarget
+  /**
+   * Where it lives and what it must hash to, when its name says so (an OCI blob is
+   * named by its digest): no document is needed to locate it.
+   */
+  location?: ArtifactLocation
   /**
    * Further documents `locateArtifact` needs, fetched (and cached) the same way:
    * a Cargo index file lists a crate's checksum, but its download URL comes from
@@ -78,7 +85,12 @@ export interface ArtifactLocation {
    * artifacts it lists can be located from then on. Opaque to the core.
    */
   listing?: string
+  /** For the upstream's token server, when it asks. */
+  credentials?: Credentials
 }
+
+/** A user name and password for a registry's token server. */
+export interface Credentials { username: string, password: string }
 
 /** One artifact an index artifact lists: its key and where it lives (URL relative to the upstream). */
 export interface ListedArtifact {
@@ -134,8 +146,8 @@ export interface FormatAdapter<Doc = unknown> {
    */
   readListing?(listing: string, bytes: AsyncIterable<Uint8Array>): AsyncIterable<ListedArtifact>
 
-  /** An error in the format's own shape (npm: `{"error": "..."}`). */
-  renderError(error: DpmError): { status: number, contentType: string, body: string }
+  /** An error in the format's own shape (npm: `{"error": "..."}`), for the request that met it. */
+  renderError(error: DpmError, request: FormatRequest): { status: number, contentType: string, body: string, headers?: Record<string, string> }
 }
 
 /** An adapter with the upstream it serves: one per prefix. */

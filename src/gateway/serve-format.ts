@@ -25,15 +25,15 @@ export function serveFormat (mount: FormatMount, components: ServeFormatComponen
   const { adapter } = mount
 
   return async (c: Context): Promise<Response> => {
+    const request = {
+      method: c.req.method,
+      path: rawPath(c).slice(adapter.prefix.length) || '/',
+      query: new URL(c.req.url).searchParams,
+      headers: c.req.raw.headers
+    }
     try {
       if (c.req.method !== 'GET' && c.req.method !== 'HEAD') throw new MethodNotAllowedError(`${c.req.method} is not supported: this is a read-only mirror`)
-      const url = new URL(c.req.url)
-      const target = adapter.parse({
-        method: c.req.method,
-        path: rawPath(c).slice(adapter.prefix.length) || '/',
-        query: url.searchParams,
-        headers: c.req.raw.headers
-      }, mount.upstream)
+      const target = adapter.parse(request, mount.upstream)
       const signal = requestSignal(c.req.raw.signal, RESPONSE_DEADLINE_MS)
 
       switch (target.kind) {
@@ -45,8 +45,8 @@ export function serveFormat (mount: FormatMount, components: ServeFormatComponen
       const error = toDpmError(err)
       if (error.status === 500) components.log.error({ err: error.cause ?? error, path: c.req.path }, 'internal error')
       else if (error.status >= 500) components.log.warn({ path: c.req.path, reason: error.message }, 'upstream failure')
-      const rendered = adapter.renderError(error)
-      return new Response(rendered.body, { status: rendered.status, headers: { 'content-type': rendered.contentType } })
+      const rendered = adapter.renderError(error, request)
+      return new Response(rendered.body, { status: rendered.status, headers: { ...rendered.headers, 'content-type': rendered.contentType } })
     }
   }
 

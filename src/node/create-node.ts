@@ -6,6 +6,7 @@ import { createServer } from 'node:http'
 import type { Logger } from 'pino'
 import aptPlugin from '../../formats/apt/index.ts'
 import cargoPlugin from '../../formats/cargo/index.ts'
+import ociPlugin from '../../formats/oci/index.ts'
 import pypiPlugin from '../../formats/pypi/index.ts'
 import { npmAdapter } from '../../formats/npm/index.ts'
 import { loadPlugins } from '../plugins/load-plugins.ts'
@@ -44,7 +45,7 @@ export interface DpmNode {
 }
 
 /** Formats that ship with the node but are built on the plugin API alone. */
-const BUILTIN_PLUGINS = [{ name: 'pypi', factory: pypiPlugin }, { name: 'apt', factory: aptPlugin }, { name: 'cargo', factory: cargoPlugin }]
+const BUILTIN_PLUGINS = [{ name: 'pypi', factory: pypiPlugin }, { name: 'apt', factory: aptPlugin }, { name: 'oci', factory: ociPlugin }, { name: 'cargo', factory: cargoPlugin }]
 
 /** How long in-flight responses may run on after a stop before their connections are cut. */
 const SHUTDOWN_GRACE_MS = 10_000

@@ -105,6 +105,7 @@ export function createArtifactCache (components: ArtifactCacheComponents, init: 
   async function locateIn (mount: FormatMount, target: ArtifactTarget, signal: AbortSignal): Promise<ArtifactLocation> {
     const { adapter, upstream: base } = mount
     const { publishedIn } = target
+    if (target.location !== undefined) return target.location
     if (publishedIn === undefined) {
       const listed = await listings.locate(target.key)
       if (listed === undefined) throw new NotFoundError(`${target.key} is not listed in any index this node has fetched`)

@@ -199,7 +199,7 @@ export function createArtifactSources (components: ArtifactSourcesComponents, in
       // identity: the bytes stored must be the artifact itself, not a transfer encoding of it
       const headers: Record<string, string> = { 'accept-encoding': 'identity' }
       if (offset > 0) headers.range = `bytes=${offset}-`
-      response = await upstream.fetch(location.url, { headers, signal: AbortSignal.any([signal, headersDeadline.signal]) })
+      response = await upstream.fetch(location.url, { headers, signal: AbortSignal.any([signal, headersDeadline.signal]), credentials: location.credentials })
     } finally {
       clearTimeout(timer)
     }

@@ -76,7 +76,7 @@ export function createDocumentCache (components: DocumentCacheComponents, init: 
     const headers: Record<string, string> = { ...target.upstreamHeaders }
     if (stored?.etag) headers['if-none-match'] = stored.etag
     if (stored?.lastModified) headers['if-modified-since'] = stored.lastModified
-    const response = await upstream.fetch(target.upstreamUrl, { headers, signal })
+    const response = await upstream.fetch(target.upstreamUrl, { headers, signal, credentials: target.credentials })
 
     if (response.status === 304 && stored !== undefined) {
       await response.body?.cancel()

@@ -50,7 +50,7 @@ describe('format plugins named in DPM_PLUGINS', () => {
       const node = await spawnNode({ dataDir: join(dir, how.replaceAll(' ', '-')), env: { DPM_PLUGINS: specifier, DPM_SUMS_UPSTREAM: upstreamUrl, DPM_APT_UPSTREAMS: 'debian=http://127.0.0.1:9/debian' } })
       try {
         const health = await (await fetch(`${node.url}/-/health`)).json() as { formats: Array<{ prefix: string }> }
-        assert.deepEqual(health.formats.map((f) => f.prefix), ['/npm/', '/pypi/', '/apt/debian/', '/cargo/crates-io/', '/sums/'])
+        assert.deepEqual(health.formats.map((f) => f.prefix), ['/npm/', '/pypi/', '/apt/debian/', '/v2/', '/cargo/crates-io/', '/sums/'])
         const response = await fetch(`${node.url}/sums/tool.bin`)
         assert.equal(response.headers.get('x-cache'), 'MISS')
         assert.deepEqual(Buffer.from(await response.arrayBuffer()), file)
