@@ -40,6 +40,8 @@ export interface OciRegistry {
   leakedAuthorization: number
   /** Tokens the token server issued. */
   tokensIssued: number
+  /** The user names token requests carried (Basic credentials), in order; `''` for an anonymous one. */
+  tokenUsers: string[]
   /** Switched off, the front and the CDN drop every connection. */
   up: boolean
   /** Blob digest → other bytes the CDN sends in its place. */
@@ -135,6 +137,7 @@ http: { addr: ${new URL(registryAddress).host} }
     cdnRequests: [],
     leakedAuthorization: 0,
     tokensIssued: 0,
+    tokenUsers: [],
     up: true,
     tampered: new Map(),
     async close () {
@@ -174,6 +177,8 @@ http: { addr: ${new URL(registryAddress).host} }
       const token = randomBytes(16).toString('hex')
       issued.add(token)
       registry.tokensIssued++
+      const basic = /^Basic (\S+)$/.exec(req.headers.authorization ?? '')?.[1]
+      registry.tokenUsers.push(basic === undefined ? '' : Buffer.from(basic, 'base64').toString().split(':')[0]!)
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token, expires_in: 300 }))
       return
     }

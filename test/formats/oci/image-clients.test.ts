@@ -28,7 +28,7 @@ async function skopeo (...args: string[]): Promise<{ ok: boolean, stdout: string
 const cachesOf = (node: SpawnedNode, since: number): string[] =>
   node.logs.slice(since).filter((l) => l.msg === 'request' && /\/(manifests|blobs)\//.test(String(l.path))).map((l) => String(l.cache))
 
-/** The real skopeo through nodes in front of Debian's docker-registry, behind a token server and a blob CDN. */
+/** The real skopeo and buildah through nodes in front of Debian's docker-registry, behind a token server and a blob CDN. */
 describe('OCI images through a node', () => {
   const key = generateSwarmKey()
   const cleanup: Array<() => Promise<unknown>> = []
@@ -68,6 +68,25 @@ describe('OCI images through a node', () => {
     assert.equal(registry.tokensIssued, 1, 'one token, reused for the whole pull')
     assert.equal(registry.leakedAuthorization, 0, 'the token never went to the CDN')
     assert.deepEqual([...registry.cdnRequests].sort(), [...registry.image.blobs].sort())
+  })
+
+  it('serves buildah: the pulled image is the upstream\'s index, its layers unpacked', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'dpm-buildah-'))
+    cleanup.push(() => rm(root, { recursive: true, force: true }))
+    const storage = ['--root', join(root, 'root'), '--runroot', join(root, 'run'), '--storage-driver', 'vfs']
+    const image = imageVia(a).slice('docker://'.length)
+    await promisify(execFile)('buildah', [...storage, 'pull', '--quiet', '--tls-verify=false', image])
+    const [listed] = JSON.parse((await promisify(execFile)('buildah', [...storage, 'images', '--json', image])).stdout) as Array<{ digest: string }>
+    assert.equal(listed?.digest, registry.image.index)
+  })
+
+  it('gives the token server the credentials set for the registry', async () => {
+    const withLogin = await start({ DPM_OCI_CREDENTIALS: 'reg.test=mirror-bot:s3cret' })
+    const users = registry.tokenUsers.length
+    const response = await fetch(`${withLogin.url}/v2/reg.test/${registry.image.repository}/manifests/${registry.image.tag}`)
+    assert.equal(response.status, 200)
+    await response.arrayBuffer()
+    assert.deepEqual(registry.tokenUsers.slice(users), ['mirror-bot'])
   })
 
   it('pulls it again entirely from its store: every manifest and blob a HIT', async () => {
