@@ -8,6 +8,7 @@ import { describeAdapterCompliance } from '../../formats/testing/compliance.ts'
 import { startAptRepository } from '../helpers/apt-repository.ts'
 import { startCargoRegistry } from '../helpers/cargo-registry.ts'
 import { startFakeNpmRegistry } from '../helpers/fake-npm-registry.ts'
+import { startOciRegistry } from '../helpers/oci-registry.ts'
 import { startStaticPypi } from '../helpers/static-pypi.ts'
 
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex')
@@ -88,6 +89,22 @@ describeAdapterCompliance('apt', {
   upstreamHosts: [hostOf(apt.url)]
 })
 
+// OCI, built in on the plugin API: Debian's docker-registry behind a token server, blobs on a CDN host
+const oci = await startOciRegistry({ layers: 2, layerBytes: 64 * 1024 })
+const [corruptBlob, ...blobs] = oci.image.blobs
+oci.tampered.set(corruptBlob!, randomBytes(500))
+const ociPath = (kind: string, reference: string): string => `/reg.test/${oci.image.repository}/${kind}/${reference}`
+describeAdapterCompliance('oci', {
+  env: { DPM_OCI_UPSTREAMS: `reg.test=${oci.url}` },
+  prefix: '/v2',
+  metadata: [ociPath('manifests', oci.image.tag), ociPath('manifests', oci.image.manifests[0]!)],
+  artifacts: blobs.slice(0, 2).map((digest) => ({ path: ociPath('blobs', digest), sha256: digest.slice('sha256:'.length) })),
+  corruptArtifact: ociPath('blobs', corruptBlob!),
+  bad: [...BAD_PATHS, '/reg.test/test/app/blobs/sha256:zz', '/reg.test/Test/manifests/1', '/test/app/manifests/1?ns=evil.example', '/reg.test/test/..%2fapp/manifests/1'],
+  upstreamRequests: () => oci.requests.length + oci.cdnRequests.length,
+  upstreamHosts: [hostOf(oci.url)]
+})
+
 // an outside plugin, loaded as a package from a local path: a directory of files with a SHA256SUMS list
 const files = new Map([['tool-1.0.tar.gz', randomBytes(4000)], ['broken.bin', randomBytes(300)]])
 const sumsList = [...files].map(([name, bytes]) => `${name === 'broken.bin' ? sha256(randomBytes(1)) : sha256(bytes)}  ${name}`).join('\n') + '\n'
@@ -118,5 +135,6 @@ after(async () => {
   await cargo.close()
   await pypi.close()
   await apt.close()
+  await oci.close()
   await new Promise((resolve) => sumsServer.close(resolve))
 })

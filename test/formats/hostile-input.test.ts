@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test'
 import fc from 'fast-check'
 import aptPlugin from '../../formats/apt/index.ts'
 import cargoPlugin from '../../formats/cargo/index.ts'
+import ociPlugin from '../../formats/oci/index.ts'
 import pypiPlugin from '../../formats/pypi/index.ts'
 import type { FormatAdapter, Target } from '../../formats/index.ts'
 import { npmAdapter } from '../../formats/npm/index.ts'
@@ -16,7 +17,7 @@ import { startTestNode, type TestNode } from '../helpers/test-node.ts'
 /** Path segments a careless or hostile client sends, mixed with ordinary ones. */
 const segment = fc.oneof(
   fc.webSegment(),
-  fc.constantFrom('..', '.', '', '%2e%2e', '%2E%2e', '%2f', '%2F', '%5c', '\\', '%00', '%zz', '%', '@', '%40', '-', '~', 'http:', 'https:', 'evil.example', '%2F%2Fevil.example', 'a%2f..%2fb', '%C0%AE%C0%AE', '%E2%80%AE', 'con', 'a'.repeat(300), 'dp', 'm-', 'api', 'v1', 'crates', 'download', '1.0.0', 'config.json', 'simple', 'files', 'Neo_Util', 'neo-util', 'x.whl.metadata', 'dists', 'pool', 'by-hash', 'SHA256', 'InRelease', 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'),
+  fc.constantFrom('..', '.', '', '%2e%2e', '%2E%2e', '%2f', '%2F', '%5c', '\\', '%00', '%zz', '%', '@', '%40', '-', '~', 'http:', 'https:', 'evil.example', '%2F%2Fevil.example', 'a%2f..%2fb', '%C0%AE%C0%AE', '%E2%80%AE', 'con', 'a'.repeat(300), 'dp', 'm-', 'api', 'v1', 'crates', 'download', '1.0.0', 'config.json', 'simple', 'files', 'Neo_Util', 'neo-util', 'x.whl.metadata', 'dists', 'pool', 'by-hash', 'SHA256', 'InRelease', 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', 'manifests', 'blobs', 'library', 'reg.test', 'sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', 'latest'),
   fc.string({ unit: 'binary', maxLength: 12 }).map(encodeURIComponent)
 )
 const hostilePath = fc.array(segment, { minLength: 1, maxLength: 7 }).map((segments) => `/${segments.join('/')}`)
@@ -26,13 +27,14 @@ const adapters: Array<{ name: string, adapter: FormatAdapter }> = [
   { name: 'npm', adapter: npmAdapter },
   { name: 'cargo', adapter: cargoPlugin(PLUGIN_API).mounts({ upstreams: [{ name: 'test', url: UPSTREAM }] })[0]!.adapter },
   { name: 'pypi', adapter: pypiPlugin(PLUGIN_API).mounts({ upstream: UPSTREAM })[0]!.adapter },
-  { name: 'apt', adapter: aptPlugin(PLUGIN_API).mounts({ upstreams: [{ name: 'test', url: UPSTREAM }] })[0]!.adapter }
+  { name: 'apt', adapter: aptPlugin(PLUGIN_API).mounts({ upstreams: [{ name: 'test', url: UPSTREAM }] })[0]!.adapter },
+  { name: 'oci', adapter: ociPlugin(PLUGIN_API).mounts({ upstreams: new Map([['docker.io', UPSTREAM], ['reg.test', UPSTREAM]]), credentials: new Map() })[0]!.adapter }
 ]
 
 /** Every upstream URL a target would make the node fetch. */
 function upstreamUrls (target: Target): string[] {
   if (target.kind === 'metadata') return [target.upstreamUrl]
-  if (target.kind === 'artifact') return [target.publishedIn, ...(target.alsoPublishedIn ?? [])].flatMap((t) => t === undefined ? [] : [t.upstreamUrl])
+  if (target.kind === 'artifact') return [target.publishedIn, ...(target.alsoPublishedIn ?? [])].flatMap((t) => t === undefined ? [] : [t.upstreamUrl]).concat(target.location === undefined ? [] : [target.location.url])
   return []
 }
 
@@ -77,7 +79,7 @@ describe('the gateway given hostile requests (property-based)', () => {
     upstream = await startFakeNpmRegistry()
     upstream.publish('real', { version: '1.0.0', tarball: randomBytes(3000) })
     // Cargo pointed at the same loopback server: names that parse get its 404, nothing leaves the machine
-    dpm = await startTestNode({ npmUpstream: upstream.url, settings: { plugin_env: { DPM_CARGO_UPSTREAMS: `test=sparse+${upstream.url}`, DPM_PYPI_UPSTREAM: `${upstream.url}/simple/`, DPM_APT_UPSTREAMS: `test=${upstream.url}/debian/` } } })
+    dpm = await startTestNode({ npmUpstream: upstream.url, settings: { plugin_env: { DPM_CARGO_UPSTREAMS: `test=sparse+${upstream.url}`, DPM_PYPI_UPSTREAM: `${upstream.url}/simple/`, DPM_APT_UPSTREAMS: `test=${upstream.url}/debian/`, DPM_OCI_UPSTREAMS: `docker.io=${upstream.url},reg.test=${upstream.url}` } } })
     await (await fetch(`${dpm.url}/npm/real/-/real-1.0.0.tgz`)).arrayBuffer()
   })
   after(async () => {
@@ -86,7 +88,7 @@ describe('the gateway given hostile requests (property-based)', () => {
   })
 
   it('answers any path under a format with that format\'s shape and never a 5xx', async () => {
-    const errorType: Record<string, string> = { '/npm': 'application/json', '/cargo/test': 'application/json', '/pypi': 'text/plain; charset=utf-8', '/apt/test': 'text/plain; charset=utf-8' }
+    const errorType: Record<string, string> = { '/npm': 'application/json', '/cargo/test': 'application/json', '/pypi': 'text/plain; charset=utf-8', '/apt/test': 'text/plain; charset=utf-8', '/v2': 'application/json' }
     await fc.assert(fc.asyncProperty(fc.constantFrom(...Object.keys(errorType)), hostilePath, async (prefix, path) => {
       const response = await rawGet(dpm.url, `${prefix}${path}`)
       assert.ok(response.status < 500, `${prefix}${path}: ${response.status} ${response.body.slice(0, 200)}`)
