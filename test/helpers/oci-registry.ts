@@ -31,6 +31,8 @@ export interface OciImage {
 export interface OciRegistry {
   /** `http://127.0.0.1:PORT` of the token-guarded front: the upstream a node is given. */
   url: string
+  /** The registry itself, without the front: no tokens, blobs served in place. */
+  direct: string
   image: OciImage
   /** Paths asked of the front, in order (token requests included). */
   requests: string[]
@@ -81,6 +83,41 @@ async function makeLayout (dir: string, layers: number, layerBytes: number): Pro
   await writeFile(join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.index.v1+json', ...top, annotations: { 'org.opencontainers.image.ref.name': 'seed' } }] }))
 }
 
+/**
+ * Debian's docker-registry with its storage in `dir`, on a free loopback port;
+ * `extra` is more of its YAML configuration (`proxy: { remoteurl: … }` makes it a
+ * pull-through cache).
+ */
+export async function startDockerRegistry (dir: string, extra = ''): Promise<{ url: string, stop(): Promise<void> }> {
+  await mkdir(dir, { recursive: true })
+  const probe = createServer()
+  const url = await listen(probe)
+  await new Promise((resolve) => probe.close(resolve))
+  await writeFile(join(dir, 'config.yml'), `version: 0.1
+log: { level: error }
+storage: { filesystem: { rootdirectory: ${join(dir, 'storage')} }, delete: { enabled: true } }
+http: { addr: ${new URL(url).host} }
+${extra}
+`)
+  const child = spawn('docker-registry', ['serve', join(dir, 'config.yml')], { stdio: 'ignore' })
+  for (let i = 0; ; i++) {
+    try {
+      if ((await fetch(`${url}/v2/`)).ok) break
+    } catch {}
+    if (i > 100 || child.exitCode !== null) throw new Error('docker-registry did not start')
+    await sleep(100)
+  }
+  return {
+    url,
+    async stop () {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM')
+        await once(child, 'exit')
+      }
+    }
+  }
+}
+
 async function listen (server: Server): Promise<string> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
@@ -104,22 +141,8 @@ export async function startOciRegistry (init: { repository?: string, tag?: strin
   await makeLayout(layout, init.layers ?? 3, init.layerBytes ?? 256 * 1024)
 
   // the registry itself: plain, no auth, on a port of its own
-  const probe = createServer()
-  const registryAddress = await listen(probe)
-  await new Promise((resolve) => probe.close(resolve))
-  await writeFile(join(dir, 'config.yml'), `version: 0.1
-log: { level: error }
-storage: { filesystem: { rootdirectory: ${join(dir, 'storage')} }, delete: { enabled: true } }
-http: { addr: ${new URL(registryAddress).host} }
-`)
-  const child = spawn('docker-registry', ['serve', join(dir, 'config.yml')], { stdio: 'ignore' })
-  for (let i = 0; ; i++) {
-    try {
-      if ((await fetch(`${registryAddress}/v2/`)).ok) break
-    } catch {}
-    if (i > 100 || child.exitCode !== null) throw new Error('docker-registry did not start')
-    await sleep(100)
-  }
+  const plain = await startDockerRegistry(join(dir, 'registry'))
+  const registryAddress = plain.url
   execFileSync('skopeo', ['copy', '--all', '--quiet', '--dest-tls-verify=false', `oci:${layout}:seed`, `docker://${new URL(registryAddress).host}/${repository}:${tag}`])
   const index = JSON.parse(execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${new URL(registryAddress).host}/${repository}:${tag}`]).toString()) as { manifests: Array<{ digest: string }> }
   const indexDigest = `sha256:${sha256(execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${new URL(registryAddress).host}/${repository}:${tag}`]))}`
@@ -132,6 +155,7 @@ http: { addr: ${new URL(registryAddress).host} }
   const issued = new Set<string>()
   const registry: OciRegistry = {
     url: '',
+    direct: registryAddress,
     image: { repository, tag, index: indexDigest, manifests: index.manifests.map((m) => m.digest), blobs },
     requests: [],
     cdnRequests: [],
@@ -145,8 +169,7 @@ http: { addr: ${new URL(registryAddress).host} }
         server.closeAllConnections()
         await new Promise((resolve) => server.close(resolve))
       }
-      child.kill('SIGTERM')
-      if (child.exitCode === null) await once(child, 'exit')
+      await plain.stop()
       await rm(dir, { recursive: true, force: true })
     }
   }
