@@ -1,3 +1,4 @@
+import { namedUpstreams } from '../named-upstreams.ts'
 import type { ArtifactTarget, FormatAdapter, FormatMount, FormatPluginFactory, MetadataTarget, Target } from '../index.ts'
 import { hostSources } from './host-sources.ts'
 import { LISTING, readListing } from './listing.ts'
@@ -34,16 +35,7 @@ const aptPlugin: FormatPluginFactory = (api) => {
   const { v, errors } = api
   const { BadRequestError, NotFoundError } = errors
 
-  /** `name=http(s)://…` pairs, comma separated. */
-  const upstreams = v.pipe(
-    v.string(),
-    v.transform((list) => list.split(',').map((s) => s.trim()).filter(Boolean)),
-    v.check((pairs) => pairs.every((p) => /^[a-z0-9][a-z0-9_-]*=https?:\/\/\S+$/.test(p)), 'expected comma-separated name=http(s)://… pairs'),
-    v.transform((pairs) => pairs.map((p) => {
-      const [name, url] = [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)]
-      return { name, url: url.endsWith('/') ? url : `${url}/` }
-    }))
-  )
+  const upstreams = namedUpstreams(v)
 
   function adapter (name: string): FormatAdapter<AptDocument> {
     const keyPrefix = `apt:${name}:`

@@ -1,3 +1,4 @@
+import { namedUpstreams } from '../named-upstreams.ts'
 import type { ArtifactTarget, FormatAdapter, FormatMount, FormatPluginFactory, MetadataTarget, Target } from '../index.ts'
 import { downloadUrl, parseConfig, parseIndexFile, type CargoDocument } from './documents.ts'
 import { crateOfIndexPath, indexPath, isCrateName } from './index-path.ts'
@@ -18,16 +19,7 @@ const cargoPlugin: FormatPluginFactory = (api) => {
   const { v, errors } = api
   const { BadRequestError, NotFoundError } = errors
 
-  /** `name=sparse+https://…/` pairs, comma separated. */
-  const upstreams = v.pipe(
-    v.string(),
-    v.transform((list) => list.split(',').map((s) => s.trim()).filter(Boolean)),
-    v.check((pairs) => pairs.every((p) => /^[a-z0-9][a-z0-9_-]*=sparse\+https?:\/\/\S+$/.test(p)), 'expected comma-separated name=sparse+http(s)://… pairs'),
-    v.transform((pairs) => pairs.map((p) => {
-      const [name, url] = [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 'sparse+'.length + 1)]
-      return { name, url: url.endsWith('/') ? url : `${url}/` }
-    }))
-  )
+  const upstreams = namedUpstreams(v, 'sparse+')
 
   function adapter (name: string): FormatAdapter<CargoDocument> {
     const config = (upstream: string): MetadataTarget => ({ kind: 'metadata', key: `cargo:${name}:config`, upstreamUrl: `${upstream}config.json`, maxAgeSeconds: CONFIG_MAX_AGE, variant: 'config' })
