@@ -1,5 +1,6 @@
-import { namedUpstreams } from '../named-upstreams.ts'
 import type { ArtifactTarget, FormatAdapter, FormatMount, FormatPluginFactory, MetadataTarget, Target } from '../index.ts'
+import { namedUpstreams } from '../named-upstreams.ts'
+import { decodeSegments, isUnsafeSegment } from '../path-segments.ts'
 import { hostSources } from './host-sources.ts'
 import { LISTING, readListing } from './listing.ts'
 import { parseRelease, type ReleaseFile, type SignatureFile } from './release-file.ts'
@@ -48,13 +49,9 @@ const aptPlugin: FormatPluginFactory = (api) => {
       maxDocumentBytes: 16 * 1024 * 1024,
 
       parse (request, upstream): Target {
-        let segments: string[]
-        try {
-          segments = request.path.split('/').slice(1).map(decodeURIComponent)
-        } catch {
-          throw new BadRequestError('malformed percent-encoding in the path')
-        }
-        if (segments.some((s) => s === '' || s === '.' || s === '..' || s.includes('/') || s.includes('\\') || s.includes('\0') || s.length > 255)) throw new BadRequestError('invalid path')
+        const segments = decodeSegments(request.path)
+        if (segments === undefined) throw new BadRequestError('malformed percent-encoding in the path')
+        if (segments.some((s) => s === '' || isUnsafeSegment(s) || s.length > 255)) throw new BadRequestError('invalid path')
         const [area, suite, ...rest] = segments
         if (area === 'dists' && suite !== undefined && rest.length > 0) {
           if (rest.length === 1 && (rest[0] === 'InRelease' || rest[0] === 'Release' || rest[0] === 'Release.gpg')) return releaseDoc(upstream, suite, rest[0])

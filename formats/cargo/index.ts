@@ -1,5 +1,6 @@
-import { namedUpstreams } from '../named-upstreams.ts'
 import type { ArtifactTarget, FormatAdapter, FormatMount, FormatPluginFactory, MetadataTarget, Target } from '../index.ts'
+import { namedUpstreams } from '../named-upstreams.ts'
+import { decodeSegments, isUnsafeSegment } from '../path-segments.ts'
 import { downloadUrl, parseConfig, parseIndexFile, type CargoDocument } from './documents.ts'
 import { crateOfIndexPath, indexPath, isCrateName } from './index-path.ts'
 
@@ -31,13 +32,9 @@ const cargoPlugin: FormatPluginFactory = (api) => {
       maxDocumentBytes: 64 * 1024 * 1024,
 
       parse (request, upstream): Target {
-        let segments: string[]
-        try {
-          segments = request.path.split('/').slice(1).map(decodeURIComponent)
-        } catch {
-          throw new BadRequestError('malformed percent-encoding in the path')
-        }
-        if (segments.some((s) => s === '' || s === '.' || s === '..' || s.includes('/') || s.includes('\\'))) throw new BadRequestError('invalid path')
+        const segments = decodeSegments(request.path)
+        if (segments === undefined) throw new BadRequestError('malformed percent-encoding in the path')
+        if (segments.some((s) => s === '' || isUnsafeSegment(s))) throw new BadRequestError('invalid path')
         if (segments.length === 1 && segments[0] === 'config.json') return config(upstream)
         if (segments[0] === 'api') {
           const [, v1, crates, crate, version, download] = segments

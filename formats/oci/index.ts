@@ -1,4 +1,5 @@
 import type { ArtifactTarget, Credentials, FormatAdapter, FormatPluginFactory, FormatRequest, MetadataTarget, Target } from '../index.ts'
+import { decodeSegments } from '../path-segments.ts'
 import { MANIFEST_TYPES, parseManifest, type Manifest } from './manifest.ts'
 import { parseOciPath, type PathError } from './reference.ts'
 
@@ -49,12 +50,8 @@ const ociPlugin: FormatPluginFactory = (api) => {
 
       parse (request: FormatRequest): Target {
         if (request.path === '/' || request.path === '') return { kind: 'local', status: 200, contentType: JSON_TYPE, body: '{}', headers: API_VERSION }
-        let segments: string[]
-        try {
-          segments = request.path.split('/').slice(1).map(decodeURIComponent)
-        } catch {
-          throw pathError('NAME_INVALID', 'malformed percent-encoding in the path')
-        }
+        const segments = decodeSegments(request.path)
+        if (segments === undefined) throw pathError('NAME_INVALID', 'malformed percent-encoding in the path')
         const ns = request.query.get('ns')
         const parsed = parseOciPath(segments, ns, registries)
         if (typeof parsed === 'string') throw pathError(parsed, parsed === 'NAME_UNKNOWN' ? `not a registry this node mirrors: ${ns ?? segments[0]}` : `invalid ${parsed === 'UNSUPPORTED' ? 'path' : parsed.split('_')[0]!.toLowerCase()}`)

@@ -1,5 +1,6 @@
 import Negotiator from 'negotiator'
 import type { ArtifactTarget, FormatAdapter, FormatPluginFactory, MetadataTarget, Target } from '../index.ts'
+import { decodeSegments, isUnsafeSegment } from '../path-segments.ts'
 import { isJson, parseHtml, parseJson, type PypiDocument } from './documents.ts'
 import { isProjectName, normalizeProjectName } from './project-name.ts'
 import { CONTENT_TYPES, renderIndexHtml, renderIndexJson, renderProjectHtml, renderProjectJson, type Form } from './render.ts'
@@ -45,14 +46,6 @@ const pypiPlugin: FormatPluginFactory = (api) => {
     return FORMS.find((f) => CONTENT_TYPES[f] === chosen)
   }
 
-  function segmentsOf (path: string): string[] {
-    try {
-      return path.split('/').slice(1).map(decodeURIComponent)
-    } catch {
-      throw new BadRequestError('malformed percent-encoding in the path')
-    }
-  }
-
   const adapter: FormatAdapter<PypiDocument> = {
     name: 'pypi',
     prefix: '/pypi',
@@ -60,8 +53,9 @@ const pypiPlugin: FormatPluginFactory = (api) => {
     maxDocumentBytes: 128 * 1024 * 1024,
 
     parse (request, upstream): Target {
-      const segments = segmentsOf(request.path)
-      if (segments.some((s) => s === '.' || s === '..' || s.includes('/') || s.includes('\\') || s.includes('\0'))) throw new BadRequestError('invalid path')
+      const segments = decodeSegments(request.path)
+      if (segments === undefined) throw new BadRequestError('malformed percent-encoding in the path')
+      if (segments.some(isUnsafeSegment)) throw new BadRequestError('invalid path')
       const [area, project, filename, ...rest] = segments
 
       if (area === 'simple') {
