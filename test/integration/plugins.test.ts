@@ -83,9 +83,13 @@ describe('format plugins named in DPM_PLUGINS', () => {
     const run = startFails({ DPM_PLUGINS: PLUGIN_DIR, DPM_SUMS_UPSTREAM: upstreamUrl, DPM_SUMS_PREFIX: '/npm' })
     assert.equal(run.status, 2)
     assert.equal(run.stderr, `dpm: plugin "${PLUGIN_DIR}": prefix /npm is already taken (/npm, by npm)\n`)
-    const reserved = startFails({ DPM_PLUGINS: PLUGIN_DIR, DPM_SUMS_UPSTREAM: upstreamUrl, DPM_SUMS_PREFIX: '/v2/x' })
+    const below = startFails({ DPM_PLUGINS: PLUGIN_DIR, DPM_SUMS_UPSTREAM: upstreamUrl, DPM_SUMS_PREFIX: '/v2/x' })
+    assert.equal(below.status, 2)
+    assert.match(below.stderr, /prefix \/v2\/x is already taken \(\/v2, by oci\)/)
+    // a prefix the node keeps for a format it does not serve yet
+    const reserved = startFails({ DPM_PLUGINS: PLUGIN_DIR, DPM_SUMS_UPSTREAM: upstreamUrl, DPM_SUMS_PREFIX: '/dds/x' })
     assert.equal(reserved.status, 2)
-    assert.match(reserved.stderr, /prefix \/v2\/x is already taken \(\/v2, by the node\)/)
+    assert.match(reserved.stderr, /prefix \/dds\/x is already taken \(\/dds, by the node\)/)
   })
 
   it('stops with the plugin\'s own setting named when its section is invalid', () => {
