@@ -13,6 +13,9 @@ const TEXT = 'text/plain; charset=utf-8'
 const BY_HASH = { SHA256: 'sha256', SHA512: 'sha512' } as const
 const HEX = { sha256: /^[0-9a-f]{64}$/, sha512: /^[0-9a-f]{128}$/ }
 
+/** An index of pool files (`Packages*`, `Sources*`) is read into the listings, by its path below the suite. */
+const listingOf = (path: string): string | undefined => LISTING.test(path) ? path : undefined
+
 /** The path as the upstream is asked for it: each segment encoded, so a pool file's `+` stays `%2B`. */
 const encodePath = (segments: string[]): string => segments.map(encodeURIComponent).join('/')
 
@@ -90,11 +93,11 @@ const aptPlugin: FormatPluginFactory = (api) => {
           // what InRelease lists under that digest, in that directory: an index whose size and kind are known
           const entry = algorithm === 'sha256' ? [...doc.entries.values()].find((e) => e.sha256 === hex && e.path.slice(0, e.path.lastIndexOf('/')) === directory) : undefined
           if (entry === undefined) return { url, digests: [{ algorithm, hex }] } // no longer listed (a pdiff, an older index): the name is its digest
-          return { url, digests: [{ algorithm, hex }], size: entry.size, listing: LISTING.test(entry.path) ? entry.path : undefined }
+          return { url, digests: [{ algorithm, hex }], size: entry.size, listing: listingOf(entry.path) }
         }
         const entry = doc.entries.get(rest.join('/'))
         if (entry === undefined) return undefined
-        return { url, digests: [{ algorithm: 'sha256', hex: entry.sha256 }], size: entry.size, listing: LISTING.test(entry.path) ? entry.path : undefined }
+        return { url, digests: [{ algorithm: 'sha256', hex: entry.sha256 }], size: entry.size, listing: listingOf(entry.path) }
       },
 
       readListing: (listing, bytes) => readListing(listing, bytes, `${keyPrefix}`, api),

@@ -79,20 +79,12 @@ const ociPlugin: FormatPluginFactory = (api) => {
         return target
       },
 
-      parseDocument (bytes, target) {
-        const reference = target.key.slice(target.key.lastIndexOf('@') + 1)
-        const [algorithm, hex] = reference.split(':')
-        const byDigest = target.key.includes('@') && (algorithm === 'sha256' || algorithm === 'sha512')
-        return parseManifest(bytes, byDigest ? { algorithm, hex: hex! } : undefined, api)
-      },
+      parseDocument: (bytes, target) => parseManifest(bytes, digestInKey(target.key), api),
 
       locateArtifact: () => undefined,
 
-      renderDocument: (target, manifest) => {
-        const at = target.key.lastIndexOf('@')
-        const digest = at === -1 ? manifest.digest : target.key.slice(at + 1)
-        return { body: manifest.bytes, contentType: manifest.mediaType, headers: { ...API_VERSION, 'docker-content-digest': digest } }
-      },
+      renderDocument: (_target, manifest) =>
+        ({ body: manifest.bytes, contentType: manifest.mediaType, headers: { ...API_VERSION, 'docker-content-digest': manifest.digest } }),
 
       renderError (error, request) {
         const code = (error as { ociCode?: PathError }).ociCode ?? codeFor(error.status, request.path)
@@ -110,6 +102,12 @@ const ociPlugin: FormatPluginFactory = (api) => {
       return [{ adapter: adapter(s.upstreams, credentials), upstream: `${[...s.upstreams.values()][0] ?? ''}/` }]
     }
   }
+}
+
+/** The digest a manifest's key names (`oci:<registry>/<repo>@sha256:<hex>`); a tag's key names none. */
+function digestInKey (key: string): { algorithm: 'sha256' | 'sha512', hex: string } | undefined {
+  const digest = /@(sha256|sha512):([a-f0-9]+)$/.exec(key)
+  return digest === null ? undefined : { algorithm: digest[1] as 'sha256' | 'sha512', hex: digest[2]! }
 }
 
 /** The distribution spec's error code for an error of the core's, by status and what was asked for. */

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { PluginApi } from '../index.ts'
 
-/** A manifest or index as the registry sent it: the bytes (never re-serialized), its media type and digest. */
+/** A manifest or index as the registry sent it: the bytes (never re-serialized), its media type and digest (the one it was asked by, else its sha256). */
 export interface Manifest {
   bytes: Uint8Array
   mediaType: string
@@ -35,5 +35,6 @@ export function parseManifest (bytes: Uint8Array, expected: { algorithm: 'sha256
   const mediaType = typeof json.mediaType === 'string'
     ? json.mediaType
     : Array.isArray(json.manifests) ? MANIFEST_TYPES[0]! : MANIFEST_TYPES[2]!
-  return { bytes, mediaType, digest: `sha256:${createHash('sha256').update(bytes).digest('hex')}` }
+  const digest = expected === undefined ? `sha256:${createHash('sha256').update(bytes).digest('hex')}` : `${expected.algorithm}:${expected.hex}`
+  return { bytes, mediaType, digest }
 }

@@ -1,5 +1,8 @@
 import type { Credentials } from '../../formats/index.ts'
 import { UpstreamError } from '../errors.ts'
+import { createSingleFlight } from './single-flight.ts'
+
+interface Token { token: string, expiresAt: number }
 
 /** `Bearer realm="…",service="…",scope="…"` of a 401's `WWW-Authenticate`, as registries send it. */
 export interface BearerChallenge { realm: string, service?: string, scope?: string }
@@ -24,9 +27,10 @@ export function parseBearerChallenge (header: string | null): BearerChallenge | 
  */
 export function createBearerTokens (components: { fetch: typeof fetch, now?: () => number }) {
   const now = components.now ?? Date.now
-  const tokens = new Map<string, Promise<{ token: string, expiresAt: number }>>()
+  const tokens = new Map<string, Token>()
+  const fetches = createSingleFlight<Token>()
 
-  async function fetchToken (challenge: BearerChallenge, credentials: Credentials | undefined, signal: AbortSignal): Promise<{ token: string, expiresAt: number }> {
+  async function fetchToken (challenge: BearerChallenge, credentials: Credentials | undefined, signal: AbortSignal): Promise<Token> {
     const url = new URL(challenge.realm)
     if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new UpstreamError(`a token realm that is not http(s): ${challenge.realm}`)
     if (challenge.service !== undefined) url.searchParams.set('service', challenge.service)
@@ -49,17 +53,12 @@ export function createBearerTokens (components: { fetch: typeof fetch, now?: () 
     /** A token for the challenge: a cached one while it is valid, else a new one (one fetch for all who ask at once). */
     async token (challenge: BearerChallenge, credentials: Credentials | undefined, signal: AbortSignal): Promise<string> {
       const key = `${challenge.realm}|${challenge.service ?? ''}|${challenge.scope ?? ''}|${credentials?.username ?? ''}`
-      let entry = tokens.get(key)
-      if (entry !== undefined) {
-        const settled = await entry.catch(() => undefined)
-        if (settled === undefined || settled.expiresAt <= now()) entry = undefined
-      }
-      if (entry === undefined) {
-        entry = fetchToken(challenge, credentials, signal)
-        tokens.set(key, entry)
-        entry.catch(() => { if (tokens.get(key) === entry) tokens.delete(key) })
-      }
-      return (await entry).token
+      const cached = tokens.get(key)
+      if (cached !== undefined && cached.expiresAt > now()) return cached.token
+      // one caller leaving does not cancel the fetch the others wait for
+      const fetched = await fetches.run(key, signal, async (shared) => await fetchToken(challenge, credentials, shared))
+      tokens.set(key, fetched)
+      return fetched.token
     }
   }
 }

@@ -84,7 +84,7 @@ export function createListings (components: { datastore: Datastore, content: Pic
 
     async resume (mounts) {
       for await (const { key, value } of datastore.query({ prefix: PENDING })) {
-        const job = v.safeParse(JobSchema, JSON.parse(Buffer.from(value).toString('utf8')))
+        const job = v.safeParse(JobSchema, parseJson(value))
         const mount = job.success ? mounts.find((m) => m.adapter.prefix === job.output.prefix) : undefined
         if (!job.success || mount?.adapter.readListing === undefined) {
           await datastore.delete(key)
@@ -104,8 +104,17 @@ export function createListings (components: { datastore: Datastore, content: Pic
         if ((err as Error).name === 'NotFoundError') return undefined
         throw err
       }
-      const parsed = v.safeParse(LocationSchema, JSON.parse(Buffer.from(bytes).toString('utf8')))
+      const parsed = v.safeParse(LocationSchema, parseJson(bytes))
       return parsed.success ? parsed.output : undefined
     }
+  }
+}
+
+/** A stored value as JSON; a damaged one reads as nothing, which the schema then refuses. */
+function parseJson (bytes: Uint8Array): unknown {
+  try {
+    return JSON.parse(Buffer.from(bytes).toString('utf8'))
+  } catch {
+    return undefined
   }
 }
