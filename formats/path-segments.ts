@@ -11,3 +11,8 @@ export function decodeSegments (path: string): string[] | undefined {
 export function isUnsafeSegment (segment: string): boolean {
   return segment === '.' || segment === '..' || segment.includes('/') || segment.includes('\\') || segment.includes('\0')
 }
+
+/** Decoded segments as an upstream is asked for them: each encoded, so a `+` goes out as `%2B` (S3-backed mirrors read `+` as a space). */
+export function encodeSegments (segments: string[]): string {
+  return segments.map(encodeURIComponent).join('/')
+}

@@ -1,6 +1,6 @@
 import type { ArtifactTarget, FormatAdapter, FormatMount, FormatPluginFactory, MetadataTarget, Target } from '../index.ts'
 import { namedUpstreams } from '../named-upstreams.ts'
-import { decodeSegments, isUnsafeSegment } from '../path-segments.ts'
+import { decodeSegments, encodeSegments, isUnsafeSegment } from '../path-segments.ts'
 import { hostSources } from './host-sources.ts'
 import { LISTING, readListing } from './listing.ts'
 import { parseRelease, type ReleaseFile, type SignatureFile } from './release-file.ts'
@@ -16,8 +16,6 @@ const HEX = { sha256: /^[0-9a-f]{64}$/, sha512: /^[0-9a-f]{128}$/ }
 /** An index of pool files (`Packages*`, `Sources*`) is read into the listings, by its path below the suite. */
 const listingOf = (path: string): string | undefined => LISTING.test(path) ? path : undefined
 
-/** The path as the upstream is asked for it: each segment encoded, so a pool file's `+` stays `%2B`. */
-const encodePath = (segments: string[]): string => segments.map(encodeURIComponent).join('/')
 
 function contentTypeOf (file: string): string {
   if (file.endsWith('.deb') || file.endsWith('.udeb')) return 'application/vnd.debian.binary-package'
@@ -44,7 +42,7 @@ const aptPlugin: FormatPluginFactory = (api) => {
   function adapter (name: string): FormatAdapter<AptDocument> {
     const keyPrefix = `apt:${name}:`
     const releaseDoc = (upstream: string, suite: string, file: string): MetadataTarget =>
-      ({ kind: 'metadata', key: `${keyPrefix}dists/${suite}/${file}`, upstreamUrl: `${upstream}${encodePath(['dists', suite, file])}`, maxAgeSeconds: RELEASE_MAX_AGE, variant: file })
+      ({ kind: 'metadata', key: `${keyPrefix}dists/${suite}/${file}`, upstreamUrl: `${upstream}${encodeSegments(['dists', suite, file])}`, maxAgeSeconds: RELEASE_MAX_AGE, variant: file })
 
     return {
       name: 'apt',
@@ -85,7 +83,7 @@ const aptPlugin: FormatPluginFactory = (api) => {
       locateArtifact (target, doc) {
         if (doc.kind !== 'release') return undefined
         const [, suite, ...rest] = target.key.slice(keyPrefix.length).split('/')
-        const url = encodePath(['dists', suite!, ...rest])
+        const url = encodeSegments(['dists', suite!, ...rest])
         if (rest.at(-3) === 'by-hash') {
           const algorithm = BY_HASH[rest.at(-2) as keyof typeof BY_HASH]
           const hex = rest.at(-1)!

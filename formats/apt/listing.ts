@@ -2,6 +2,7 @@ import { createGunzip } from 'node:zlib'
 import { Readable } from 'node:stream'
 import { xz } from '@napi-rs/lzma'
 import type { ListedArtifact, PluginApi } from '../index.ts'
+import { encodeSegments, isUnsafeSegment } from '../path-segments.ts'
 
 /** Which index a listing is, and how it is compressed: `Packages.xz`, `Sources.gz`, `Packages`. */
 export const LISTING = /(?:^|\/)(Packages|Sources)(\.xz|\.gz)?$/
@@ -19,7 +20,7 @@ export async function * readListing (listing: string, bytes: AsyncIterable<Uint8
   const text = compression === '.xz' ? Readable.from([await unxz(bytes, api)]) : compression === '.gz' ? Readable.from(bytes).pipe(createGunzip()) : Readable.from(bytes)
   for await (const stanza of stanzas(text)) {
     for (const entry of kind === 'Packages' ? binaryEntry(stanza) : sourceEntries(stanza)) {
-      yield { key: `${keyPrefix}${entry.path}`, location: { url: entry.path.split('/').map(encodeURIComponent).join('/'), digests: [{ algorithm: 'sha256', hex: entry.sha256 }], size: entry.size } }
+      yield { key: `${keyPrefix}${entry.path}`, location: { url: encodeSegments(entry.path.split('/')), digests: [{ algorithm: 'sha256', hex: entry.sha256 }], size: entry.size } }
     }
   }
 }
@@ -64,7 +65,7 @@ function fieldPattern (name: string): RegExp {
 }
 const HEX64 = /^[0-9a-f]{64}$/
 /** A repository-relative path that stays inside the repository. */
-const isPoolPath = (path: string): boolean => path !== '' && !path.startsWith('/') && !path.split('/').some((s) => s === '' || s === '.' || s === '..')
+const isPoolPath = (path: string): boolean => path.split('/').every((s) => s !== '' && !isUnsafeSegment(s))
 
 function binaryEntry (stanza: string): PoolEntry[] {
   const path = field(stanza, 'Filename') ?? ''
