@@ -3,9 +3,10 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
+import { runCommand, type CommandResult } from './run-command.ts'
 
 export interface AptSource { uri: string, suites: string, components: string, signedBy: string }
-export interface AptResult { ok: boolean, stdout: string, stderr: string }
+export type AptResult = CommandResult
 
 /**
  * The real `apt-get` with a throwaway state, cache and source list of its own
@@ -46,14 +47,9 @@ export async function createAptClient (sources: AptSource[], options: { proxy?: 
 
   let downloads = 0
   const apt = async (args: string[], cwd = dir): Promise<AptResult> => {
-    try {
-      const { stdout, stderr } = await promisify(execFile)('apt-get', ['-q', ...args], { cwd, env: { ...process.env, APT_CONFIG: config, DEBIAN_FRONTEND: 'noninteractive' }, maxBuffer: 16 << 20 })
-      // apt-get update exits 0 even when an index failed; its warnings say so
-      return { ok: !/^(W|E): /m.test(stderr), stdout, stderr }
-    } catch (err) {
-      const failed = err as { stdout?: string, stderr?: string }
-      return { ok: false, stdout: failed.stdout ?? '', stderr: failed.stderr ?? String(err) }
-    }
+    const result = await runCommand('apt-get', ['-q', ...args], { cwd, env: { ...process.env, APT_CONFIG: config, DEBIAN_FRONTEND: 'noninteractive' } })
+    // apt-get update exits 0 even when an index failed; its warnings say so
+    return { ...result, ok: result.ok && !/^(W|E): /m.test(result.stderr) }
   }
   return {
     update: async () => await apt(['update']),

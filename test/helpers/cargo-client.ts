@@ -1,13 +1,12 @@
-import { execFile } from 'node:child_process'
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
+import { runCommand, type CommandResult } from './run-command.ts'
 
 export interface CargoProject {
   dir: string
   /** Runs cargo in the project with its current CARGO_HOME. */
-  run(...args: string[]): Promise<{ ok: boolean, stdout: string, stderr: string }>
+  run(...args: string[]): Promise<CommandResult>
   /** A new, empty CARGO_HOME: cargo downloads again instead of reusing its own cache. */
   forget(): Promise<void>
 }
@@ -26,8 +25,7 @@ export async function createCargoProject (init: { registry: string, deps: Record
       await writeFile(join(home, 'config.toml'), `[source.crates-io]\nreplace-with = "dpm"\n\n[source.dpm]\nregistry = "sparse+${init.registry}"\n\n[net]\nretry = 0\n`)
     },
     async run (...args) {
-      return await promisify(execFile)('cargo', args, { cwd: dir, env: { ...process.env, CARGO_HOME: home, CARGO_TARGET_DIR: join(dir, 'target'), CARGO_TERM_COLOR: 'never' }, maxBuffer: 16 << 20 })
-        .then(({ stdout, stderr }) => ({ ok: true, stdout, stderr }), (err: { stdout: string, stderr: string }) => ({ ok: false, stdout: err.stdout, stderr: err.stderr }))
+      return await runCommand('cargo', args, { cwd: dir, env: { ...process.env, CARGO_HOME: home, CARGO_TARGET_DIR: join(dir, 'target'), CARGO_TERM_COLOR: 'never' } })
     }
   }
   await project.forget()

@@ -1,10 +1,9 @@
-import { execFile } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
+import { runCommand, type CommandResult } from './run-command.ts'
 
-export interface PipResult { ok: boolean, stdout: string, stderr: string }
+export type PipResult = CommandResult
 
 /** A fresh virtual environment with the real `pip`, pointed at nothing until told. */
 export interface Venv {
@@ -15,14 +14,8 @@ export interface Venv {
   remove(): Promise<void>
 }
 
-async function run (command: string, args: string[], env: Record<string, string> = {}): Promise<PipResult> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(command, args, { env: { ...process.env, PIP_CONFIG_FILE: '/dev/null', PIP_NO_INPUT: '1', ...env }, maxBuffer: 16 << 20 })
-    return { ok: true, stdout, stderr }
-  } catch (err) {
-    const failed = err as { stdout?: string, stderr?: string }
-    return { ok: false, stdout: failed.stdout ?? '', stderr: failed.stderr ?? String(err) }
-  }
+async function run (command: string, args: string[]): Promise<PipResult> {
+  return await runCommand(command, args, { env: { ...process.env, PIP_CONFIG_FILE: '/dev/null', PIP_NO_INPUT: '1' } })
 }
 
 export async function createVenv (): Promise<Venv> {

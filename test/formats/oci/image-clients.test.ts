@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import { after, before, describe, it } from 'node:test'
 import { startOciRegistry, type OciRegistry } from '../../helpers/oci-registry.ts'
+import { runCommand, type CommandResult } from '../../helpers/run-command.ts'
 import { spawnNode, type SpawnedNode } from '../../helpers/spawn-node.ts'
 import { generateSwarmKey } from '../../helpers/swarm-key.ts'
 import { addressOf, pulledIndex } from '../../helpers/swarm-harness.ts'
@@ -15,15 +14,7 @@ const INDEX_TYPE = 'application/vnd.oci.image.index.v1+json'
 const sha256 = (bytes: Uint8Array): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`
 
 /** `skopeo ARGS…`; never run synchronously: the fake registry's front lives in this process. */
-async function skopeo (...args: string[]): Promise<{ ok: boolean, stdout: string, stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)('skopeo', args, { maxBuffer: 64 << 20 })
-    return { ok: true, stdout, stderr }
-  } catch (err) {
-    const failed = err as { stdout?: string, stderr?: string }
-    return { ok: false, stdout: failed.stdout ?? '', stderr: failed.stderr ?? String(err) }
-  }
-}
+const skopeo = async (...args: string[]): Promise<CommandResult> => await runCommand('skopeo', args)
 
 const cachesOf = (node: SpawnedNode, since: number): string[] =>
   node.logs.slice(since).filter((l) => l.msg === 'request' && /\/(manifests|blobs)\//.test(String(l.path))).map((l) => String(l.cache))
@@ -75,8 +66,11 @@ describe('OCI images through a node', () => {
     cleanup.push(() => rm(root, { recursive: true, force: true }))
     const storage = ['--root', join(root, 'root'), '--runroot', join(root, 'run'), '--storage-driver', 'vfs']
     const image = imageVia(a).slice('docker://'.length)
-    await promisify(execFile)('buildah', [...storage, 'pull', '--quiet', '--tls-verify=false', image])
-    const [listed] = JSON.parse((await promisify(execFile)('buildah', [...storage, 'images', '--json', image])).stdout) as Array<{ digest: string }>
+    const pulled = await runCommand('buildah', [...storage, 'pull', '--quiet', '--tls-verify=false', image])
+    assert.ok(pulled.ok, pulled.stderr)
+    const images = await runCommand('buildah', [...storage, 'images', '--json', image])
+    assert.ok(images.ok, images.stderr)
+    const [listed] = JSON.parse(images.stdout) as Array<{ digest: string }>
     assert.equal(listed?.digest, registry.image.index)
   })
 
