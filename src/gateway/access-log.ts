@@ -1,4 +1,5 @@
-import type { MiddlewareHandler } from 'hono'
+import type { HttpBindings } from '@hono/node-server'
+import type { Context, MiddlewareHandler } from 'hono'
 import type { Logger } from 'pino'
 import type { Metrics } from '../node/metrics.ts'
 
@@ -7,15 +8,25 @@ export function accessLog (components: { log: Logger, metrics: Metrics, formatOf
   return async (c, next) => {
     const started = performance.now()
     await next()
-    const cache = c.res.headers.get('x-cache') ?? undefined
+    const { status, cache } = outcome(c)
     const format = components.formatOf(c.req.path)
-    components.metrics.responses.inc({ format, cache: cache ?? 'none', status: String(c.res.status) })
+    components.metrics.responses.inc({ format, cache: cache ?? 'none', status: String(status) })
     components.log.info({
       method: c.req.method,
       path: c.req.path,
-      status: c.res.status,
+      status,
       cache,
       ms: Math.round(performance.now() - started)
     }, 'request')
   }
+}
+
+/** The status and X-Cache sent: a response the handler wrote to Node itself (`send-artifact.ts`) has them on Node's side. */
+function outcome (c: Context): { status: number, cache?: string } {
+  const outgoing = (c.env as Partial<HttpBindings> | undefined)?.outgoing
+  if (outgoing !== undefined && c.res.headers.has('x-hono-already-sent')) {
+    const cache = outgoing.getHeader('x-cache')
+    return { status: outgoing.statusCode, cache: cache === undefined ? undefined : String(cache) }
+  }
+  return { status: c.res.status, cache: c.res.headers.get('x-cache') ?? undefined }
 }

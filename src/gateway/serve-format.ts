@@ -1,3 +1,5 @@
+import type { HttpBindings } from '@hono/node-server'
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response'
 import type { Context } from 'hono'
 import type { Logger } from 'pino'
 import type { ArtifactTarget, CacheStatus, LocalTarget, MetadataTarget } from '../../formats/index.ts'
@@ -8,6 +10,7 @@ import type { FormatMount } from '../pull/format-mount.ts'
 import type { DocumentRenderer } from './document-renderer.ts'
 import { rawPath } from './raw-path.ts'
 import { requestSignal } from './request-signal.ts'
+import { sendArtifact } from './send-artifact.ts'
 import { toDpmError } from './to-dpm-error.ts'
 
 export interface ServeFormatComponents {
@@ -67,13 +70,19 @@ export function serveFormat (mount: FormatMount, components: ServeFormatComponen
   async function artifact (c: Context, target: ArtifactTarget, signal: AbortSignal): Promise<Response> {
     const served = await components.artifacts.get(mount, target, { signal, range: c.req.header('range') })
     const headers = new Headers({ 'content-type': target.contentType, 'accept-ranges': 'bytes', 'cache-control': 'public, max-age=31536000, immutable', 'x-cache': served.status satisfies CacheStatus })
+    let status = 200
     if (served.range !== undefined) {
+      status = 206
       headers.set('content-range', `bytes ${served.range.start}-${served.range.end}/${served.size}`)
       headers.set('content-length', String(served.range.end - served.range.start + 1))
-      return new Response(served.body, { status: 206, headers })
+    } else if (served.size !== undefined) {
+      headers.set('content-length', String(served.size))
     }
-    if (served.size !== undefined) headers.set('content-length', String(served.size))
-    return new Response(served.body, { status: 200, headers })
+    // on Node, a GET's body goes to the socket directly (HEAD is answered by Hono as a GET without its body)
+    const outgoing = (c.env as Partial<HttpBindings> | undefined)?.outgoing
+    if (outgoing === undefined || c.req.method !== 'GET') return new Response(served.body, { status, headers })
+    void sendArtifact(outgoing, { status, headers, body: served.body }, served.release, components.log)
+    return RESPONSE_ALREADY_SENT
   }
 }
 

@@ -81,7 +81,7 @@ export async function startNode (settings: NodeSettings, components: { log: Logg
   const index = createLocalIndex(heliaNode.helia, {
     onPut: (record) => { swarm?.publish(record).catch((err: Error) => log.warn({ err: err.message }, 'could not publish a record')) }
   })
-  const content = createContentStore(heliaNode.helia)
+  const content = createContentStore({ blockstore: heliaNode.helia.blockstore, blockFiles: heliaNode.blockFiles })
   const blocks = heliaNode.helia.blockstore as unknown as BlockGetter & { put(cid: CID, bytes: Uint8Array): Promise<unknown> }
   let unkeep = (): void => {}
   let fanOut: FanOut | undefined

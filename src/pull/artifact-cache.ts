@@ -24,6 +24,8 @@ export interface ServedArtifact {
   size?: number
   /** Set when answering a `Range` request with 206. */
   range?: ByteRange
+  /** Where a writer hands back each chunk of `body` once sent: a cache hit's chunks are lent buffers (`ContentStore.cat`). */
+  release?: (chunk: Uint8Array) => void
 }
 
 export interface GetArtifactOptions {
@@ -233,8 +235,8 @@ export function createArtifactCache (components: ArtifactCacheComponents, init: 
 
   function serveStored (record: IndexRecord, rangeHeader: string | undefined): ServedArtifact {
     const range = resolveRange(rangeHeader, record.size)
-    const source = content.cat(CID.parse(record.cid), range && { offset: range.start, length: range.end - range.start + 1 })
-    return { status: 'HIT', body: ReadableStream.from(source), size: record.size, range }
+    const source = content.cat(CID.parse(record.cid), { lend: true, ...range && { offset: range.start, length: range.end - range.start + 1 } })
+    return { status: 'HIT', body: ReadableStream.from(source), size: record.size, range, release: content.release }
   }
 
   return {

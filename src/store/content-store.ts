@@ -2,7 +2,9 @@ import { unixfs } from '@helia/unixfs'
 import { fixedSize } from 'ipfs-unixfs-importer/chunker'
 import type { Blockstore } from 'interface-blockstore'
 import type { CID } from 'multiformats/cid'
-import { readFile } from './read-file.ts'
+import * as raw from 'multiformats/codecs/raw'
+import { LeafBuffers } from './leaf-buffers.ts'
+import { readFile, type BlockGetter } from './read-file.ts'
 import { createTrackingBlockstore } from './tracking-blockstore.ts'
 
 /**
@@ -22,6 +24,12 @@ const READ_AHEAD_BLOCKS = 4
  * flight is memory on both nodes (16 cost B ~25 MB more peak RSS than 4).
  */
 const NETWORK_READ_AHEAD_BLOCKS = 8
+/**
+ * Lent leaf buffers kept for reuse: a response holds its read-ahead and what
+ * its socket has not sent yet (about 6), so this serves 8 clients at once
+ * without allocating, and caps idle memory at 48 MiB.
+ */
+const LENT_LEAVES_KEPT = 48
 
 export interface AddResult {
   cid: CID
@@ -39,6 +47,12 @@ export interface ReadOptions {
   onPeerBlock?: (peer: string, bytes: number) => void
   /** Peers a leaf's first want leaves out (`swarm/fan-out.ts`). */
   spare?: (leaf: CID) => ReadonlySet<string> | undefined
+  /**
+   * Local leaves may come in reused buffers: the reader hands each chunk back
+   * with `release` once it has no more use for it (a socket wrote it), and must
+   * not touch it after. A chunk never handed back is merely not reused.
+   */
+  lend?: boolean
 }
 
 /** Artifacts and documents as UnixFS files (raw 1 MiB leaves, CIDv1) in the node's blockstore. */
@@ -46,9 +60,38 @@ export interface ContentStore {
   add(bytes: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, signal?: AbortSignal): Promise<AddResult>
   cat(cid: CID, options?: ReadOptions): AsyncIterable<Uint8Array>
   readAll(cid: CID, options?: ReadOptions & { maxBytes?: number }): Promise<Uint8Array>
+  /** Takes back a chunk a lending `cat` gave out. */
+  release(chunk: Uint8Array): void
 }
 
-export function createContentStore (components: { blockstore: Blockstore }): ContentStore {
+export interface ContentStoreComponents {
+  blockstore: Blockstore
+  /** The node's own block files, read into lent buffers (`lend`); without them nothing is lent. */
+  blockFiles?: { getInto(cid: CID, buffer: Buffer): Promise<Uint8Array> }
+}
+
+export function createContentStore (components: ContentStoreComponents): ContentStore {
+  const { blockFiles } = components
+  const buffers = new LeafBuffers(CHUNK_SIZE, LENT_LEAVES_KEPT)
+  // raw leaves on this node's disk into lent buffers; everything else as the blockstore gives it
+  const lending: BlockGetter | undefined = blockFiles === undefined
+    ? undefined
+    : {
+        get: (cid, options) => cid.code === raw.code && options.offline ? lendLeaf(cid) : components.blockstore.get(cid, options)
+      }
+  async function * lendLeaf (cid: CID): AsyncGenerator<Uint8Array> {
+    const buffer = buffers.take()
+    let leaf: Uint8Array
+    try {
+      leaf = await blockFiles!.getInto(cid, buffer)
+    } catch (err) {
+      buffers.release(buffer)
+      throw err
+    }
+    if (leaf.buffer !== buffer.buffer) buffers.release(buffer)
+    yield leaf
+  }
+
   return {
     async add (bytes, signal) {
       const tracking = createTrackingBlockstore(components.blockstore)
@@ -67,7 +110,12 @@ export function createContentStore (components: { blockstore: Blockstore }): Con
     },
 
     cat (cid, options = {}) {
-      return readFile(components.blockstore, cid, { ...options, readAhead: options.network === true ? NETWORK_READ_AHEAD_BLOCKS : READ_AHEAD_BLOCKS })
+      const blocks = options.lend === true && lending !== undefined ? lending : components.blockstore
+      return readFile(blocks, cid, { ...options, readAhead: options.network === true ? NETWORK_READ_AHEAD_BLOCKS : READ_AHEAD_BLOCKS })
+    },
+
+    release (chunk) {
+      buffers.release(chunk)
     },
 
     async readAll (cid, options = {}) {

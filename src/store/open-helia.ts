@@ -28,6 +28,8 @@ export interface OpenHeliaInit {
 
 export interface HeliaNode {
   helia: Helia
+  /** The blockstore under Helia's: this node's own block files. */
+  blockFiles: WholeFileBlockstore
   /** Present only when the node is in a swarm. */
   libp2p?: Libp2p<SwarmServices>
   peerId: PeerId
@@ -71,6 +73,7 @@ export async function openHelia (init: OpenHeliaInit): Promise<HeliaNode> {
   const bitswap = (light as unknown as { blockBrokers: BitswapBroker[] }).blockBrokers.find((b) => b.name === 'bitswap')?.bitswap
   return {
     helia: light,
+    blockFiles: blockstore,
     libp2p,
     wantsFrom: (peer) => bitswap?.getPeerWantlist(peer)?.map((want) => want.cid),
     peerId: peerIdFromPrivateKey(privateKey),

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises'
+import { open, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { FsBlockstore } from 'blockstore-fs'
 import { NextToLast } from 'blockstore-fs/sharding'
@@ -20,12 +20,42 @@ export class WholeFileBlockstore extends FsBlockstore {
   }
 
   override async * get (cid: CID, options?: { signal?: AbortSignal }): AsyncGenerator<Uint8Array> {
-    const { dir, file } = this.#sharding.encode(cid)
     try {
-      yield await readFile(join(this.path, dir, file), { signal: options?.signal })
+      yield await readFile(this.#file(cid), { signal: options?.signal })
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new NotFoundError(String(err))
-      throw err
+      throw notFound(err)
     }
   }
+
+  /** The block read into `buffer` (a view of it), or into a new one when it does not fit. */
+  async getInto (cid: CID, buffer: Buffer): Promise<Uint8Array> {
+    let file
+    try {
+      file = await open(this.#file(cid))
+    } catch (err) {
+      throw notFound(err)
+    }
+    try {
+      const { size } = await file.stat()
+      if (size > buffer.byteLength) return await file.readFile()
+      let filled = 0
+      while (filled < size) {
+        const { bytesRead } = await file.read(buffer, filled, size - filled, filled)
+        if (bytesRead === 0) throw new Error(`block ${cid} ended at ${filled} of ${size} bytes`)
+        filled += bytesRead
+      }
+      return buffer.subarray(0, size)
+    } finally {
+      await file.close()
+    }
+  }
+
+  #file (cid: CID): string {
+    const { dir, file } = this.#sharding.encode(cid)
+    return join(this.path, dir, file)
+  }
+}
+
+function notFound (err: unknown): unknown {
+  return (err as NodeJS.ErrnoException).code === 'ENOENT' ? new NotFoundError(String(err)) : err
 }

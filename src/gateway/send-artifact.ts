@@ -1,0 +1,39 @@
+import type { ServerResponse } from 'node:http'
+import type { Logger } from 'pino'
+
+/**
+ * Writes an artifact's body to Node's response itself rather than through the
+ * Fetch adapter, so each chunk is handed back (`release`) once the socket has
+ * sent it and its buffer serves the next leaf. Waits for the socket to drain
+ * between chunks; a client that leaves stops the read. A read that fails midway
+ * cuts the connection: the client sees a short body, never a complete-looking one.
+ */
+export async function sendArtifact (outgoing: ServerResponse, response: { status: number, headers: Headers, body: ReadableStream<Uint8Array> }, release: ((chunk: Uint8Array) => void) | undefined, log: Logger): Promise<void> {
+  // set one by one, not passed to writeHead: only so can the access log read them back
+  for (const [name, value] of response.headers) outgoing.setHeader(name, value)
+  outgoing.writeHead(response.status)
+  try {
+    for await (const chunk of response.body) {
+      if (outgoing.destroyed) break
+      const more = outgoing.write(chunk, () => release?.(chunk))
+      if (!more) await drained(outgoing)
+    }
+    outgoing.end()
+  } catch (err) {
+    log.warn({ err: (err as Error).message }, 'artifact body failed midway: connection cut')
+    outgoing.destroy()
+  }
+}
+
+/** Resolves once the response wants more, or is gone. */
+function drained (outgoing: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      outgoing.off('drain', done)
+      outgoing.off('close', done)
+      resolve()
+    }
+    outgoing.on('drain', done)
+    outgoing.on('close', done)
+  })
+}

@@ -1,0 +1,123 @@
+import assert from 'node:assert/strict'
+import { createHash, randomBytes } from 'node:crypto'
+import { readdir, rm, stat } from 'node:fs/promises'
+import { request } from 'node:http'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { after, before, describe, it } from 'node:test'
+import { startFakeNpmRegistry, type FakeNpmRegistry } from '../helpers/fake-npm-registry.ts'
+import { startTestNode, type TestNode } from '../helpers/test-node.ts'
+
+const MiB = 1024 * 1024
+const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex')
+
+/** GET a path and read the body slowly: `pauseMs` after every chunk, or stop after `stopAfter` bytes. */
+function slowGet (url: string, options: { pauseMs?: number, stopAfter?: number, range?: string } = {}): Promise<{ status: number, body: Buffer, complete: boolean }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { headers: options.range === undefined ? {} : { range: options.range } }, (res) => {
+      const chunks: Buffer[] = []
+      let received = 0
+      res.on('data', (chunk: Buffer) => {
+        chunks.push(Buffer.from(chunk)) // a copy: the socket's buffer is the client's to reuse
+        received += chunk.byteLength
+        if (options.stopAfter !== undefined && received >= options.stopAfter) {
+          req.destroy()
+          resolve({ status: res.statusCode!, body: Buffer.concat(chunks), complete: false })
+          return
+        }
+        if (options.pauseMs !== undefined) {
+          res.pause()
+          setTimeout(() => res.resume(), options.pauseMs)
+        }
+      })
+      // a connection cut midway ends in 'close' (or 'error') with `complete` unset
+      const done = (): void => resolve({ status: res.statusCode!, body: Buffer.concat(chunks), complete: res.complete })
+      res.on('end', done)
+      res.on('close', done)
+      res.on('error', done)
+    })
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+/**
+ * Cache hits are written from reused buffers (`store/leaf-buffers.ts`): a buffer
+ * taken again before its bytes left would put one response's bytes into another.
+ */
+describe('serving cache hits from reused buffers', () => {
+  let upstream: FakeNpmRegistry
+  let dpm: TestNode
+  const tarball = randomBytes(12 * MiB + 12345) // 13 leaves, the last one short
+  const other = randomBytes(6 * MiB)
+  const url = (): string => `${dpm.url}/npm/big/-/big-1.0.0.tgz`
+
+  before(async () => {
+    upstream = await startFakeNpmRegistry()
+    upstream.publish('big', { version: '1.0.0', tarball })
+    upstream.publish('other', { version: '1.0.0', tarball: other })
+    dpm = await startTestNode({ npmUpstream: upstream.url })
+    const cold = await fetch(url())
+    assert.equal(cold.headers.get('x-cache'), 'MISS')
+    assert.equal(sha256(new Uint8Array(await cold.arrayBuffer())), sha256(tarball))
+  })
+  after(async () => {
+    await dpm.destroy()
+    await upstream.close()
+  })
+
+  it('gives every one of many concurrent, slow, ranged and abandoned readers exactly its bytes', async () => {
+    await (await fetch(`${dpm.url}/npm/other/-/other-1.0.0.tgz`)).arrayBuffer()
+    const ranges = [[0, MiB], [MiB - 7, 3 * MiB + 11], [5 * MiB + 1, 12 * MiB + 12344], [12 * MiB, 12 * MiB + 12344]] as const
+    const readers = [
+      ...Array.from({ length: 4 }, () => slowGet(url())),
+      slowGet(url(), { pauseMs: 5 }),
+      slowGet(`${dpm.url}/npm/other/-/other-1.0.0.tgz`, { pauseMs: 2 }),
+      ...ranges.map(([start, end]) => slowGet(url(), { range: `bytes=${start}-${end}` })),
+      slowGet(url(), { stopAfter: 2 * MiB }),
+      slowGet(url(), { stopAfter: 1 })
+    ]
+    const [full1, full2, full3, full4, slow, otherSlow, ...rest] = await Promise.all(readers)
+    for (const whole of [full1!, full2!, full3!, full4!, slow!]) {
+      assert.equal(whole.status, 200)
+      assert.equal(whole.complete, true)
+      assert.equal(sha256(whole.body), sha256(tarball))
+    }
+    assert.equal(sha256(otherSlow!.body), sha256(other))
+    for (const [i, [start, end]] of ranges.entries()) {
+      assert.equal(rest[i]!.status, 206)
+      assert.equal(sha256(rest[i]!.body), sha256(tarball.subarray(start, end + 1)), `range ${start}-${end}`)
+    }
+    // the abandoned ones got a true prefix
+    for (const cut of rest.slice(ranges.length)) assert.equal(sha256(cut.body), sha256(tarball.subarray(0, cut.body.byteLength)))
+
+    // and the node still serves whole bodies after readers left midway
+    const after = await fetch(url())
+    assert.equal(after.headers.get('x-cache'), 'HIT')
+    assert.equal(sha256(new Uint8Array(await after.arrayBuffer())), sha256(tarball))
+  })
+
+  it('logs what it wrote: status and X-Cache of hits sent straight to the socket', async () => {
+    const before = dpm.logs.length
+    await (await fetch(url())).arrayBuffer()
+    await (await fetch(url(), { headers: { range: 'bytes=0-9' } })).arrayBuffer()
+    await sleep(50)
+    const lines = dpm.logs.slice(before).filter((l) => l.msg === 'request' && l.path === '/npm/big/-/big-1.0.0.tgz')
+    assert.deepEqual(lines.map((l) => [l.status, l.cache]), [[200, 'HIT'], [206, 'HIT']])
+  })
+
+  it('cuts the connection when a block is missing midway: a short body, never a complete-looking one', async () => {
+    // the largest block files are the 1 MiB leaves; take one away from the middle of the artifact's
+    const files = await readdir(join(dpm.dataDir, 'blocks'), { recursive: true, withFileTypes: true })
+    const leaves = files.filter((f) => f.isFile() && f.name.endsWith('.data'))
+    assert.ok(leaves.length >= 13, `expected the artifacts' leaves on disk, found ${leaves.length} block files`)
+    const paths = leaves.map((f) => join(f.parentPath, f.name))
+    const full = (await Promise.all(paths.map(async (p) => ({ p, size: (await stat(p)).size })))).filter((f) => f.size === MiB).map((f) => f.p)
+    await rm(full[Math.floor(full.length / 2)]!)
+    const responses = await Promise.all([slowGet(url()), slowGet(`${dpm.url}/npm/other/-/other-1.0.0.tgz`)])
+    const broken = responses.filter((r) => !r.complete)
+    assert.equal(broken.length, 1, 'exactly the artifact that lost a block is cut short')
+    assert.equal(broken[0]!.status, 200)
+    assert.ok(broken[0]!.body.byteLength < MiB * 12, 'the body stops before its end')
+  })
+})

@@ -1,0 +1,37 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { LeafBuffers } from '../../src/store/leaf-buffers.ts'
+
+describe('lent leaf buffers', () => {
+  it('takes a returned buffer again, also when a view of it comes back', () => {
+    const buffers = new LeafBuffers(1024, 4)
+    const first = buffers.take()
+    buffers.release(first.subarray(10, 20))
+    assert.equal(buffers.take(), first)
+  })
+
+  it('never hands one buffer to two takers: a second release of it is ignored', () => {
+    const buffers = new LeafBuffers(1024, 4)
+    const lent = buffers.take()
+    buffers.release(lent)
+    buffers.release(lent)
+    const a = buffers.take()
+    const b = buffers.take()
+    assert.notEqual(a, b)
+  })
+
+  it('ignores a chunk it never lent, even one of the same size', () => {
+    const buffers = new LeafBuffers(1024, 4)
+    const foreign = Buffer.allocUnsafeSlow(1024)
+    buffers.release(foreign)
+    assert.notEqual(buffers.take(), foreign)
+  })
+
+  it('keeps no more than it was told to for reuse', () => {
+    const buffers = new LeafBuffers(16, 2)
+    const out = [buffers.take(), buffers.take(), buffers.take()]
+    for (const b of out) buffers.release(b)
+    const again = new Set([buffers.take(), buffers.take(), buffers.take()])
+    assert.equal(out.filter((b) => again.has(b)).length, 2)
+  })
+})
