@@ -29,6 +29,19 @@ async function pull (ref: string): Promise<number> {
   return seconds
 }
 
+/**
+ * Waits until the node has stored everything the cold pull fetched: a client
+ * finishes when the last byte arrives, while the node may still be importing
+ * the last layers. Warm means cached, not racing those imports.
+ */
+async function settled (nodeUrl: string): Promise<void> {
+  for (;;) {
+    const metrics = await (await fetch(`${nodeUrl}/-/metrics`)).text()
+    if (/^dpm_inflight_fills 0$/m.test(metrics)) return
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 const times = { direct: [] as number[], dpmCold: [] as number[], dpmWarm: [] as number[], proxyCold: [] as number[], proxyWarm: [] as number[] }
 const host = (url: string): string => new URL(url).host
@@ -41,6 +54,7 @@ try {
         async () => { times.direct.push(await pull(`${host(upstream.direct)}/${repository}:${tag}`)) },
         async () => {
           times.dpmCold.push(await pull(`${host(node.url)}/reg.test/${repository}:${tag}`))
+          await settled(node.url)
           times.dpmWarm.push(await pull(`${host(node.url)}/reg.test/${repository}:${tag}`))
         },
         async () => {
