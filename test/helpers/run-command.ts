@@ -8,7 +8,7 @@ export interface CommandResult { ok: boolean, stdout: string, stderr: string }
  * Runs a client (pip, apt-get, cargo, skopeo) to its end without blocking this
  * process: the fake upstreams a test starts live in it and must go on answering.
  */
-export async function runCommand (command: string, args: string[], options: { cwd?: string, env?: NodeJS.ProcessEnv } = {}): Promise<CommandResult> {
+export async function runCommand (command: string, args: string[], options: { cwd?: string, env?: NodeJS.ProcessEnv, timeout?: number } = {}): Promise<CommandResult> {
   try {
     const { stdout, stderr } = await promisify(execFile)(command, args, { ...options, maxBuffer: 64 << 20 })
     return { ok: true, stdout, stderr }
