@@ -1,4 +1,5 @@
 import * as v from 'valibot'
+import { isSeedAddress } from '../swarm/dial-seeds.ts'
 
 /** Accepts a value from the environment (always a string) or from YAML (maybe a number or boolean). */
 const text = v.pipe(v.union([v.string(), v.number(), v.boolean()]), v.transform(String), v.trim())
@@ -35,7 +36,7 @@ const peerIdList = v.pipe(
 
 const dialableList = v.pipe(
   multiaddrList,
-  v.check((addrs) => addrs.every((a) => /\/p2p\/[1-9A-HJ-NP-Za-km-z]+$/.test(a)), 'every bootstrap multiaddr must end in /p2p/<peer id>')
+  v.check((addrs) => addrs.every((a) => /\/p2p\/[1-9A-HJ-NP-Za-km-z]+$/.test(a) || isSeedAddress(a)), 'every bootstrap multiaddr must end in /p2p/<peer id>, or be a seed such as /dns4/<name>/tcp/<port>')
 )
 
 const flag = v.pipe(

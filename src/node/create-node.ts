@@ -29,6 +29,7 @@ import { createDocumentCache } from '../pull/document-cache.ts'
 import type { FormatMount, FormatPluginFactory } from '../../formats/index.ts'
 import { createUpstreamClient } from '../pull/upstream-client.ts'
 import { createContentStore } from '../store/content-store.ts'
+import { dialSeeds, isSeedAddress } from '../swarm/dial-seeds.ts'
 import { openHelia } from '../store/open-helia.ts'
 import { createMetrics } from './metrics.ts'
 import { VERSION } from './version.ts'
@@ -87,7 +88,9 @@ export async function startNode (settings: NodeSettings, components: { log: Logg
   let fanOut: FanOut | undefined
   if (heliaNode.libp2p !== undefined) {
     const libp2p = heliaNode.libp2p
-    unkeep = keepPeers(libp2p, log)
+    const stopKeeping = keepPeers(libp2p, log)
+    const stopSeeding = dialSeeds(libp2p, settings.bootstrap.filter(isSeedAddress), log)
+    unkeep = () => { stopSeeding(); stopKeeping() }
     fanOut = createFanOut({ self: heliaNode.peerId.toString(), peers: () => libp2p.getPeers(), wantsFrom: heliaNode.wantsFrom })
     swarm = createSwarmIndex({
       libp2p: heliaNode.libp2p,

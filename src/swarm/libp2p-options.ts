@@ -9,6 +9,7 @@ import { tcp } from '@libp2p/tcp'
 import type { PeerDiscovery, PrivateKey } from '@libp2p/interface'
 import type { Libp2pOptions } from 'libp2p'
 import { noiseCrypto } from './noise-crypto.ts'
+import { isSeedAddress } from './dial-seeds.ts'
 
 export interface Libp2pOptionsInit {
   privateKey: PrivateKey
@@ -42,7 +43,9 @@ const YAMUX_READ_BUFFER_BYTES = 64 * 1024 * 1024
 
 export function createLibp2pOptions (init: Libp2pOptionsInit): Libp2pOptions<SwarmServices> {
   const peerDiscovery: Array<(components: any) => PeerDiscovery> = []
-  if (init.bootstrap.length > 0) peerDiscovery.push(bootstrap({ list: init.bootstrap }))
+  // addresses with a peer id; the others are seeds, dialled by name (`dial-seeds.ts`)
+  const known = init.bootstrap.filter((address) => !isSeedAddress(address))
+  if (known.length > 0) peerDiscovery.push(bootstrap({ list: known }))
   if (init.mdns) peerDiscovery.push(mdns())
   return {
     privateKey: init.privateKey,

@@ -3,10 +3,12 @@ import { execFileSync } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { describe, it } from 'node:test'
 import type { Health } from '../../src/gateway/health.ts'
 import { startTestNode } from '../helpers/test-node.ts'
+import { waitFor } from '../helpers/wait-for.ts'
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url))
 
@@ -54,6 +56,30 @@ describe('a node with and without a swarm key', () => {
       assert.match(health.multiaddrs[0]!, new RegExp(`^/ip4/127\\.0\\.0\\.1/tcp/\\d+/p2p/${health.peerId}$`))
     } finally {
       await dpm.destroy()
+    }
+  })
+
+  it('finds peers through a seed name without a peer id, as a headless Service gives them, and only those with the key', async () => {
+    const key = execFileSync(process.execPath, [MAIN, 'swarm-key', 'generate'], { encoding: 'utf8' })
+    const otherKey = execFileSync(process.execPath, [MAIN, 'swarm-key', 'generate'], { encoding: 'utf8' })
+    const listen = { p2p_listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false }
+    const seed = await startTestNode({ npmUpstream: 'http://127.0.0.1:9/', settings: { ...listen, swarm_key: new TextEncoder().encode(key) } })
+    const nodes = [seed]
+    try {
+      const port = /\/tcp\/(\d+)\//.exec((await (await fetch(`${seed.url}/-/health`)).json() as Health).multiaddrs[0]!)![1]
+      const bootstrap = [`/dns4/localhost/tcp/${port}`]
+      const member = await startTestNode({ npmUpstream: 'http://127.0.0.1:9/', settings: { ...listen, bootstrap, swarm_key: new TextEncoder().encode(key) } })
+      nodes.push(member)
+      const stranger = await startTestNode({ npmUpstream: 'http://127.0.0.1:9/', settings: { ...listen, bootstrap, swarm_key: new TextEncoder().encode(otherKey) } })
+      nodes.push(stranger)
+      const peers = async (node: typeof seed): Promise<number> => (await (await fetch(`${node.url}/-/health`)).json() as Health).peers
+      await waitFor('the member to connect to the seed', async () => await peers(member) === 1 && await peers(seed) === 1)
+      // the stranger dialled the same address at start; give a failed handshake time to show
+      await sleep(1000)
+      assert.equal(await peers(stranger), 0)
+      assert.equal(await peers(seed), 1)
+    } finally {
+      for (const node of nodes) await node.destroy()
     }
   })
 })

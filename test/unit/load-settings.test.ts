@@ -73,6 +73,14 @@ describe('settings', () => {
     await rejects({ DPM_SWARM_KEY_FILE: join(dir, 'bad.key') }, /^DPM_SWARM_KEY_FILE: .*swarm\.key/)
   })
 
+  it('takes bootstrap peers by peer id, or seeds by name or address without one', async () => {
+    const peer = '/ip4/10.0.0.5/tcp/4001/p2p/12D3KooWAbcdefghijkLmnopqrstuvwxyz12345678ABCDEFGHJK'
+    const settings = await load({ DPM_BOOTSTRAP: `${peer},/dns4/dpm-peers.dpm.svc.cluster.local/tcp/4001,/ip4/10.0.0.6/tcp/4001` })
+    assert.deepEqual(settings.bootstrap, [peer, '/dns4/dpm-peers.dpm.svc.cluster.local/tcp/4001', '/ip4/10.0.0.6/tcp/4001'])
+    await rejects({ DPM_BOOTSTRAP: '/dns4/dpm-peers/udp/4001' }, /^DPM_BOOTSTRAP: .*\/dns4\/<name>\/tcp\/<port>/)
+    await rejects({ DPM_BOOTSTRAP: '/ip4/10.0.0.6' }, /^DPM_BOOTSTRAP: /)
+  })
+
   it('stops on a bad value with one line naming the setting', async () => {
     await rejects({ DPM_HTTP_PORT: 'eighty' }, /^DPM_HTTP_PORT: expected a port number .*"eighty"/)
     await rejects({ DPM_HTTP_PORT: '70000' }, /^DPM_HTTP_PORT: /)
