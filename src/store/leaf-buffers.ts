@@ -17,8 +17,6 @@ export class LeafBuffers {
     this.#keep = keep
   }
 
-  get size (): number { return this.#size }
-
   take (): Buffer {
     const buffer = this.#free.pop() ?? Buffer.allocUnsafeSlow(this.#size)
     this.#out.set(buffer.buffer, buffer)
