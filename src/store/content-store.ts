@@ -67,7 +67,7 @@ export interface ContentStore {
 export interface ContentStoreComponents {
   blockstore: Blockstore
   /** The node's own block files, read into lent buffers (`lend`); without them nothing is lent. */
-  blockFiles?: { getInto(cid: CID, buffer: Buffer): Promise<Uint8Array> }
+  blockFiles?: { getInto(cid: CID, borrow: (bytes: number) => Buffer | undefined): Promise<Uint8Array> }
 }
 
 export function createContentStore (components: ContentStoreComponents): ContentStore {
@@ -80,16 +80,8 @@ export function createContentStore (components: ContentStoreComponents): Content
         get: (cid, options) => cid.code === raw.code && options.offline ? lendLeaf(cid) : components.blockstore.get(cid, options)
       }
   async function * lendLeaf (cid: CID): AsyncGenerator<Uint8Array> {
-    const buffer = buffers.take()
-    let leaf: Uint8Array
-    try {
-      leaf = await blockFiles!.getInto(cid, buffer)
-    } catch (err) {
-      buffers.release(buffer)
-      throw err
-    }
-    if (leaf.buffer !== buffer.buffer) buffers.release(buffer)
-    yield leaf
+    // a buffer taken for a read that then fails is not handed back: it is collected
+    yield await blockFiles!.getInto(cid, (bytes) => buffers.take(bytes))
   }
 
   return {

@@ -17,7 +17,13 @@ export class LeafBuffers {
     this.#keep = keep
   }
 
-  take (): Buffer {
+  /**
+   * A buffer for a leaf of `bytes`, or none for a leaf that does not fit or is
+   * too small to tie up a whole buffer (a small file's only leaf: reading it
+   * into one of its own size costs nothing worth saving).
+   */
+  take (bytes = this.#size): Buffer | undefined {
+    if (bytes > this.#size || bytes < this.#size / 4) return undefined
     const buffer = this.#free.pop() ?? Buffer.allocUnsafeSlow(this.#size)
     this.#out.set(buffer.buffer, buffer)
     return buffer

@@ -27,8 +27,8 @@ export class WholeFileBlockstore extends FsBlockstore {
     }
   }
 
-  /** The block read into `buffer` (a view of it), or into a new one when it does not fit. */
-  async getInto (cid: CID, buffer: Buffer): Promise<Uint8Array> {
+  /** The block, read into the buffer `borrow` gives for its size (a view of it), else into a new one. */
+  async getInto (cid: CID, borrow: (bytes: number) => Buffer | undefined): Promise<Uint8Array> {
     let file
     try {
       file = await open(this.#file(cid))
@@ -37,7 +37,8 @@ export class WholeFileBlockstore extends FsBlockstore {
     }
     try {
       const { size } = await file.stat()
-      if (size > buffer.byteLength) return await file.readFile()
+      const buffer = borrow(size)
+      if (buffer === undefined) return await file.readFile()
       let filled = 0
       while (filled < size) {
         const { bytesRead } = await file.read(buffer, filled, size - filled, filled)

@@ -85,7 +85,10 @@ describe(`${CLIENTS} concurrent clients for ${SECONDS} s`, () => {
     const end = await phase(SECONDS - WARM_UP_SECONDS)
     const MiB = KiB * KiB
     console.log(`${requests} requests (${Math.round(requests / SECONDS)}/s); at rest after the warm-up and at the end: RSS ${Math.round(warm.rss / MiB)} → ${Math.round(end.rss / MiB)} MiB, open files ${warm.fds} → ${end.fds}`)
-    assert.deepEqual(failures.slice(0, 10), [], `${failures.length} of ${requests} requests failed`)
+    // what the node said of the failed paths, so a failure names its cause
+    const failedPaths = new Set(failures.map((f) => f.slice(0, f.lastIndexOf(': '))))
+    const said = node.logs.filter((l) => Number(l.level) >= 40 && failedPaths.has(String(l.path))).slice(0, 10)
+    assert.deepEqual(failures.slice(0, 10), [], `${failures.length} of ${requests} requests failed; the node logged: ${JSON.stringify(said)}`)
     // caches fill and the heap settles, so some growth is no leak; a fixed bound catches a leak of
     // 2 KiB per request in a minute, and a far smaller one in the longer soak
     assert.ok(end.rss - warm.rss < 64 * MiB, `RSS grew ${Math.round((end.rss - warm.rss) / MiB)} MiB over ${requests - warmRequests} requests after the warm-up`)

@@ -5,14 +5,14 @@ import { LeafBuffers } from '../../src/store/leaf-buffers.ts'
 describe('lent leaf buffers', () => {
   it('takes a returned buffer again, also when a view of it comes back', () => {
     const buffers = new LeafBuffers(1024, 4)
-    const first = buffers.take()
+    const first = buffers.take()!
     buffers.release(first.subarray(10, 20))
     assert.equal(buffers.take(), first)
   })
 
   it('never hands one buffer to two takers: a second release of it is ignored', () => {
     const buffers = new LeafBuffers(1024, 4)
-    const lent = buffers.take()
+    const lent = buffers.take()!
     buffers.release(lent)
     buffers.release(lent)
     const a = buffers.take()
@@ -27,10 +27,17 @@ describe('lent leaf buffers', () => {
     assert.notEqual(buffers.take(), foreign)
   })
 
+  it('lends none for a leaf too big for a buffer, or too small to be worth one', () => {
+    const buffers = new LeafBuffers(1024, 4)
+    assert.equal(buffers.take(1025), undefined)
+    assert.equal(buffers.take(255), undefined)
+    assert.equal(buffers.take(256)?.byteLength, 1024)
+  })
+
   it('keeps no more than it was told to for reuse', () => {
     const buffers = new LeafBuffers(16, 2)
     const out = [buffers.take(), buffers.take(), buffers.take()]
-    for (const b of out) buffers.release(b)
+    for (const b of out) buffers.release(b!)
     const again = new Set([buffers.take(), buffers.take(), buffers.take()])
     assert.equal(out.filter((b) => again.has(b)).length, 2)
   })
