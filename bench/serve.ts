@@ -1,7 +1,10 @@
-// How fast a node serves an artifact: cold (MISS, from a local upstream), cached
-// (HIT, from its blockstore), against nginx serving the same bytes from a file,
-// all in one run on this machine. Run alone: `npm run bench:serve`
-// (BENCH_SIZE_MIB sets the artifact size, default 256). Needs nginx and curl.
+// How fast a node serves an artifact: cold (MISS, from a local upstream) once,
+// then cached (HIT, from its blockstore) against nginx serving the same bytes
+// from a file, to one client and to 8 at once, the two taking turns round after
+// round. Hits are served by a node restarted on the filled store, so its peak
+// RSS is that of serving hits alone. Run alone: `npm run bench:serve`
+// (BENCH_SIZE_MIB sets the artifact size, default 1024; BENCH_ROUNDS, default 3).
+// Needs nginx and curl.
 import { execFile, spawn } from 'node:child_process'
 import { createWriteStream } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
@@ -14,8 +17,9 @@ import { spawnNode } from '../test/helpers/spawn-node.ts'
 import { freePort } from './helpers/free-port.ts'
 
 const MiB = 1024 * 1024
-const size = Number(process.env.BENCH_SIZE_MIB ?? 256) * MiB
-const RUNS = 3
+const size = Number(process.env.BENCH_SIZE_MIB ?? 1024) * MiB
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
+const CLIENTS = 8
 
 /** Download with curl (a separate process) to /dev/null; returns MiB/s. */
 async function curl (url: string): Promise<number> {
@@ -23,6 +27,13 @@ async function curl (url: string): Promise<number> {
   const [bytes, speed] = stdout.split(' ').map(Number)
   if (bytes !== size) throw new Error(`${url}: got ${bytes} bytes, expected ${size}`)
   return speed! / MiB
+}
+
+/** `clients` downloads at once; returns the MiB/s of all of them together. */
+async function together (url: string, clients: number): Promise<number> {
+  const started = performance.now()
+  await Promise.all(Array.from({ length: clients }, () => curl(url)))
+  return (clients * size / MiB) / ((performance.now() - started) / 1000)
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
@@ -40,20 +51,37 @@ http { access_log off; sendfile on; server { listen 127.0.0.1:${nginxPort}; root
 const nginx = spawn('nginx', ['-p', work, '-c', join(work, 'nginx.conf')], { stdio: 'inherit' })
 await new Promise((resolve) => setTimeout(resolve, 300))
 
-const dpm = await spawnNode({ dataDir: join(work, 'data'), env: { DPM_NPM_UPSTREAM: upstream.url } })
+const dataDir = join(work, 'data')
+const env = { DPM_NPM_UPSTREAM: upstream.url }
 try {
-  const artifact = `${dpm.url}/npm/big/-/big-1.0.0.tgz`
-  const miss = await curl(artifact)
-  const hit = median(await Array.fromAsync({ length: RUNS }, () => curl(artifact)))
-  const file = median(await Array.fromAsync({ length: RUNS }, () => curl(`http://127.0.0.1:${nginxPort}/big-1.0.0.tgz`)))
-  const rss = await dpm.peakRss()
-  console.log(`artifact: ${size / MiB} MiB, median of ${RUNS} runs where repeated`)
-  console.log(`dpm MISS (fake upstream on loopback): ${miss.toFixed(0)} MiB/s`)
-  console.log(`dpm HIT:                              ${hit.toFixed(0)} MiB/s`)
-  console.log(`nginx, same bytes from a file:        ${file.toFixed(0)} MiB/s`)
-  console.log(`HIT / nginx: ${(hit / file).toFixed(2)}   dpm peak RSS: ${(rss / MiB).toFixed(0)} MiB`)
+  const filling = await spawnNode({ dataDir, env })
+  const miss = await curl(`${filling.url}/npm/big/-/big-1.0.0.tgz`)
+  const missRss = await filling.peakRss()
+  await filling.stop()
+
+  const dpm = await spawnNode({ dataDir, env })
+  try {
+    const artifact = `${dpm.url}/npm/big/-/big-1.0.0.tgz`
+    const file = `http://127.0.0.1:${nginxPort}/big-1.0.0.tgz`
+    const times = { hit: [] as number[], file: [] as number[], hit8: [] as number[], file8: [] as number[] }
+    for (let round = 0; round < ROUNDS; round++) {
+      const turns = [
+        async () => { times.hit.push(await curl(artifact)); times.hit8.push(await together(artifact, CLIENTS)) },
+        async () => { times.file.push(await curl(file)); times.file8.push(await together(file, CLIENTS)) }
+      ]
+      for (let i = 0; i < turns.length; i++) await turns[(i + round) % turns.length]!()
+    }
+    const hitRss = await dpm.peakRss()
+    const ratio = (a: number[], b: number[]): string => (median(a) / median(b)).toFixed(2)
+    console.log(`artifact: ${size / MiB} MiB; medians of ${ROUNDS} rounds, node and nginx taking turns`)
+    console.log(`dpm MISS (fake upstream on loopback), once: ${miss.toFixed(0)} MiB/s, peak RSS ${(missRss / MiB).toFixed(0)} MiB`)
+    console.log(`1 client:  dpm HIT ${median(times.hit).toFixed(0)} MiB/s, nginx ${median(times.file).toFixed(0)} MiB/s, HIT / nginx ${ratio(times.hit, times.file)}`)
+    console.log(`${CLIENTS} clients: dpm HIT ${median(times.hit8).toFixed(0)} MiB/s, nginx ${median(times.file8).toFixed(0)} MiB/s in all, HIT / nginx ${ratio(times.hit8, times.file8)}`)
+    console.log(`peak RSS of the node serving hits: ${(hitRss / MiB).toFixed(0)} MiB`)
+  } finally {
+    await dpm.stop()
+  }
 } finally {
-  await dpm.stop()
   nginx.kill()
   await upstream.close()
   await rm(work, { recursive: true, force: true })
