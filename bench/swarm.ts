@@ -5,7 +5,8 @@
 // digest and store the artifact as they stream it, so the ratio compares the
 // transports. A client reading A's gateway directly shows the wire's limit.
 // Then a fan-out: one seeder, 4 leechers fetching at once.
-// Run alone: `npm run bench:swarm` (BENCH_SIZE_MIB, default 1024; BENCH_FANOUT_MIB, default 256).
+// Run alone: `npm run bench:swarm` (BENCH_SIZE_MIB, default 1024; BENCH_FANOUT_MIB, default 256;
+// BENCH_ROUNDS of the A → B comparison, default 3, a fresh B and H each, taking turns).
 import { execFile } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -20,7 +21,9 @@ import { health, waitFor } from '../test/helpers/wait-for.ts'
 const MiB = 1024 * 1024
 const size = Number(process.env.BENCH_SIZE_MIB ?? 1024) * MiB
 const fanoutSize = Number(process.env.BENCH_FANOUT_MIB ?? 256) * MiB
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 const key = generateSwarmKey()
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 
 /** Downloads with curl to /dev/null: bytes, seconds, the X-Cache header, and whether it completed. */
 async function curl (url: string): Promise<{ bytes: number, seconds: number, cache: string, ok: boolean }> {
@@ -50,22 +53,40 @@ try {
   const path = '/npm/big/-/big-1.0.0.tgz'
   await curl(`${a.url}${path}`)
   await curl(`${a.url}/npm/fan/-/fan-1.0.0.tgz`)
-  const b = await start('b', { DPM_NPM_UPSTREAM: dead.url, DPM_BOOTSTRAP: (await health(a.url)).multiaddrs[0]! })
-  await waitFor('B to pull A\'s index', () => records(b) >= 4, 60_000)
-
-  const h = await spawnNode({ dataDir: join(work, 'h'), env: { DPM_NPM_UPSTREAM: `${a.url}/npm/` } })
-  nodes.push(h)
-
   const wire = await curl(`${a.url}${path}`)
-  const http = await curl(`${h.url}${path}`)
-  const bitswap = await curl(`${b.url}${path}`)
-  if (http.bytes !== size || http.cache !== 'MISS') throw new Error(`HTTP run: ${http.bytes} bytes, X-Cache ${http.cache}`)
-  if (bitswap.bytes !== size || bitswap.cache !== 'PEER') throw new Error(`Bitswap run: ${bitswap.bytes} bytes, X-Cache ${bitswap.cache}`)
-  console.log(`artifact ${size / MiB} MiB, A → B on loopback`)
+  // each round a fresh B and H, taking turns on A
+  const runs = { http: [] as number[], bitswap: [] as number[], rssH: 0, rssB: 0 }
+  for (let round = 0; round < ROUNDS; round++) {
+    const b = await start(`b${round}`, { DPM_NPM_UPSTREAM: dead.url, DPM_BOOTSTRAP: (await health(a.url)).multiaddrs[0]! })
+    await waitFor('B to pull A\'s index', () => records(b) >= 4, 60_000)
+    const h = await spawnNode({ dataDir: join(work, `h${round}`), env: { DPM_NPM_UPSTREAM: `${a.url}/npm/` } })
+    nodes.push(h)
+    const turns = [
+      async () => {
+        const http = await curl(`${h.url}${path}`)
+        if (http.bytes !== size || http.cache !== 'MISS') throw new Error(`HTTP run: ${http.bytes} bytes, X-Cache ${http.cache}`)
+        runs.http.push(mibs(http))
+      },
+      async () => {
+        const bitswap = await curl(`${b.url}${path}`)
+        if (bitswap.bytes !== size || bitswap.cache !== 'PEER') throw new Error(`Bitswap run: ${bitswap.bytes} bytes, X-Cache ${bitswap.cache}`)
+        runs.bitswap.push(mibs(bitswap))
+      }
+    ]
+    for (let i = 0; i < turns.length; i++) await turns[(i + round) % turns.length]!()
+    runs.rssH = Math.max(runs.rssH, await h.peakRss())
+    runs.rssB = Math.max(runs.rssB, await b.peakRss())
+    for (const done of [h, b]) {
+      await done.stop()
+      nodes.splice(nodes.indexOf(done), 1) // stopped, not died
+    }
+  }
+  const each = (xs: number[]): string => xs.map((x) => x.toFixed(0)).join(', ')
+  console.log(`artifact ${size / MiB} MiB, A → B on loopback, ${ROUNDS} rounds (medians; each round's figure in brackets)`)
   console.log(`a client reading A's gateway (HIT, the wire's limit): ${mibs(wire).toFixed(0)} MiB/s`)
-  console.log(`H fetching from A's gateway over plain HTTP (MISS, verified and stored): ${mibs(http).toFixed(0)} MiB/s, peak RSS ${Math.round(await h.peakRss() / MiB)} MiB`)
-  console.log(`B fetching from A over Bitswap (PEER, verified and stored): ${mibs(bitswap).toFixed(0)} MiB/s`)
-  console.log(`Bitswap / HTTP: ${(mibs(bitswap) / mibs(http)).toFixed(2)}   peak RSS A ${Math.round(await a.peakRss() / MiB)} MiB, B ${Math.round(await b.peakRss() / MiB)} MiB`)
+  console.log(`H fetching from A's gateway over plain HTTP (MISS, verified and stored): ${median(runs.http).toFixed(0)} MiB/s [${each(runs.http)}], peak RSS ${Math.round(runs.rssH / MiB)} MiB`)
+  console.log(`B fetching from A over Bitswap (PEER, verified and stored): ${median(runs.bitswap).toFixed(0)} MiB/s [${each(runs.bitswap)}]`)
+  console.log(`Bitswap / HTTP: ${(median(runs.bitswap) / median(runs.http)).toFixed(2)}   peak RSS A ${Math.round(await a.peakRss() / MiB)} MiB, B ${Math.round(runs.rssB / MiB)} MiB (the highest of the rounds)`)
 
   // fan-out: 4 leechers that know the seeder and each other fetch the same artifact at once
   const addresses = [(await health(a.url)).multiaddrs[0]!]
