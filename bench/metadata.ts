@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { spawnNode } from '../test/helpers/spawn-node.ts'
-import { freePort } from './helpers/free-port.ts'
+import { freePort } from '../test/helpers/free-port.ts'
 import { startVerdaccio } from './helpers/verdaccio.ts'
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10)

@@ -14,7 +14,7 @@ import { pipeline } from 'node:stream/promises'
 import { promisify } from 'node:util'
 import { generateTarball, startFakeNpmRegistry } from '../test/helpers/fake-npm-registry.ts'
 import { spawnNode } from '../test/helpers/spawn-node.ts'
-import { freePort } from './helpers/free-port.ts'
+import { freePort } from '../test/helpers/free-port.ts'
 
 const MiB = 1024 * 1024
 const size = Number(process.env.BENCH_SIZE_MIB ?? 1024) * MiB

@@ -3,7 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { waitFor } from '../../test/helpers/wait-for.ts'
-import { freePort } from './free-port.ts'
+import { freePort } from '../../test/helpers/free-port.ts'
 
 /**
  * Verdaccio 6 as a pull-through proxy of `upstream`, installed from the registry

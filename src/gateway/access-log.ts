@@ -1,7 +1,8 @@
-import type { HttpBindings } from '@hono/node-server'
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response'
 import type { Context, MiddlewareHandler } from 'hono'
 import type { Logger } from 'pino'
 import type { Metrics } from '../node/metrics.ts'
+import { nodeResponse } from './node-response.ts'
 
 /** One `info` line per request, and the response counter by format and X-Cache. */
 export function accessLog (components: { log: Logger, metrics: Metrics, formatOf(path: string): string }): MiddlewareHandler {
@@ -23,8 +24,8 @@ export function accessLog (components: { log: Logger, metrics: Metrics, formatOf
 
 /** The status and X-Cache sent: a response the handler wrote to Node itself (`send-artifact.ts`) has them on Node's side. */
 function outcome (c: Context): { status: number, cache?: string } {
-  const outgoing = (c.env as Partial<HttpBindings> | undefined)?.outgoing
-  if (outgoing !== undefined && c.res.headers.has('x-hono-already-sent')) {
+  const outgoing = nodeResponse(c)
+  if (outgoing !== undefined && c.res === RESPONSE_ALREADY_SENT) {
     const cache = outgoing.getHeader('x-cache')
     return { status: outgoing.statusCode, cache: cache === undefined ? undefined : String(cache) }
   }

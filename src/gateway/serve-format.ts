@@ -1,4 +1,3 @@
-import type { HttpBindings } from '@hono/node-server'
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response'
 import type { Context } from 'hono'
 import type { Logger } from 'pino'
@@ -8,6 +7,7 @@ import type { ArtifactCache } from '../pull/artifact-cache.ts'
 import type { DocumentCache } from '../pull/document-cache.ts'
 import type { FormatMount } from '../pull/format-mount.ts'
 import type { DocumentRenderer } from './document-renderer.ts'
+import { nodeResponse } from './node-response.ts'
 import { rawPath } from './raw-path.ts'
 import { requestSignal } from './request-signal.ts'
 import { sendArtifact } from './send-artifact.ts'
@@ -79,7 +79,7 @@ export function serveFormat (mount: FormatMount, components: ServeFormatComponen
       headers.set('content-length', String(served.size))
     }
     // on Node, a GET's body goes to the socket directly (HEAD is answered by Hono as a GET without its body)
-    const outgoing = (c.env as Partial<HttpBindings> | undefined)?.outgoing
+    const outgoing = nodeResponse(c)
     if (outgoing === undefined || c.req.method !== 'GET') return new Response(served.body, { status, headers })
     void sendArtifact(outgoing, { status, headers, body: served.body }, served.release, components.log)
     return RESPONSE_ALREADY_SENT

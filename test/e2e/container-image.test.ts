@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict'
 import { chmod, chown, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { buildImage, containerfileBaseImage, ensureBaseImage, imageConfig, imageSize, runImage, type RunningImage } from '../helpers/container-image.ts'
 import { startFakeNpmRegistry, type FakeNpmRegistry } from '../helpers/fake-npm-registry.ts'
+import { freePort } from '../helpers/free-port.ts'
 import { createNpmProject, type NpmProject } from '../helpers/npm-client.ts'
 import { publishPackageSet } from '../helpers/npm-package-set.ts'
 import { generateSwarmKey } from '../helpers/swarm-key.ts'
@@ -13,14 +13,6 @@ import { health, waitFor } from '../helpers/wait-for.ts'
 
 const TAG = 'localhost/dpm:test'
 const NODE_UID = 1000
-
-async function freePort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
 
 /**
  * The real Containerfile, built with buildah on a locally assembled stand-in for
