@@ -11,6 +11,7 @@ import { nodeResponse } from './node-response.ts'
 import { rawPath } from './raw-path.ts'
 import { requestSignal } from './request-signal.ts'
 import { sendArtifact } from './send-artifact.ts'
+import { startedBody } from './started-body.ts'
 import { toDpmError } from './to-dpm-error.ts'
 
 export interface ServeFormatComponents {
@@ -79,9 +80,11 @@ export function serveFormat (mount: FormatMount, components: ServeFormatComponen
       headers.set('content-length', String(served.size))
     }
     // on Node, a GET's body goes to the socket directly (HEAD is answered by Hono as a GET without its body)
+    if (c.req.method !== 'GET') return new Response(served.body, { status, headers })
+    const body = await startedBody(served.body)
     const outgoing = nodeResponse(c)
-    if (outgoing === undefined || c.req.method !== 'GET') return new Response(served.body, { status, headers })
-    void sendArtifact(outgoing, { status, headers, body: served.body }, served.release, components.log)
+    if (outgoing === undefined) return new Response(body, { status, headers })
+    void sendArtifact(outgoing, { status, headers, body }, served.release, components.log)
     return RESPONSE_ALREADY_SENT
   }
 }

@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict'
 import { createHash, randomBytes } from 'node:crypto'
-import { readdir, rm, stat } from 'node:fs/promises'
+import { rm, stat } from 'node:fs/promises'
 import { request } from 'node:http'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { after, before, describe, it } from 'node:test'
+import { NextToLast } from 'blockstore-fs/sharding'
+import { CID } from 'multiformats/cid'
+import * as raw from 'multiformats/codecs/raw'
+import { sha256 as sha256Hasher } from 'multiformats/hashes/sha2'
 import { startFakeNpmRegistry, type FakeNpmRegistry } from '../helpers/fake-npm-registry.ts'
 import { startTestNode, type TestNode } from '../helpers/test-node.ts'
 
@@ -107,17 +111,29 @@ describe('serving cache hits from reused buffers', () => {
   })
 
   it('cuts the connection when a block is missing midway: a short body, never a complete-looking one', async () => {
-    // the largest block files are the 1 MiB leaves; take one away from the middle of the artifact's
-    const files = await readdir(join(dpm.dataDir, 'blocks'), { recursive: true, withFileTypes: true })
-    const leaves = files.filter((f) => f.isFile() && f.name.endsWith('.data'))
-    assert.ok(leaves.length >= 13, `expected the artifacts' leaves on disk, found ${leaves.length} block files`)
-    const paths = leaves.map((f) => join(f.parentPath, f.name))
-    const full = (await Promise.all(paths.map(async (p) => ({ p, size: (await stat(p)).size })))).filter((f) => f.size === MiB).map((f) => f.p)
-    await rm(full[Math.floor(full.length / 2)]!)
-    const responses = await Promise.all([slowGet(url()), slowGet(`${dpm.url}/npm/other/-/other-1.0.0.tgz`)])
-    const broken = responses.filter((r) => !r.complete)
-    assert.equal(broken.length, 1, 'exactly the artifact that lost a block is cut short')
-    assert.equal(broken[0]!.status, 200)
-    assert.ok(broken[0]!.body.byteLength < MiB * 12, 'the body stops before its end')
+    await rm(await leafFile(tarball, 6))
+    const [broken, whole] = await Promise.all([slowGet(url()), slowGet(`${dpm.url}/npm/other/-/other-1.0.0.tgz`)])
+    assert.equal(broken.status, 200)
+    assert.equal(broken.complete, false, 'the artifact that lost a block is cut short')
+    assert.ok(broken.body.byteLength < 12 * MiB, 'the body stops before its end')
+    assert.equal(sha256(broken.body), sha256(tarball.subarray(0, broken.body.byteLength)), 'what came is a true prefix')
+    assert.equal(whole.complete, true)
+    assert.equal(sha256(whole.body), sha256(other))
   })
+
+  it('answers an error, not a silent hang-up, when the first block is missing', async () => {
+    await rm(await leafFile(other, 0))
+    const res = await slowGet(`${dpm.url}/npm/other/-/other-1.0.0.tgz`)
+    assert.equal(res.status, 500)
+    assert.match(res.body.toString(), /"error"/)
+  })
+
+  /** The block file of an artifact's leaf number `n` in the node's blockstore. */
+  async function leafFile (artifact: Uint8Array, n: number): Promise<string> {
+    const cid = CID.createV1(raw.code, await sha256Hasher.digest(artifact.subarray(n * MiB, (n + 1) * MiB)))
+    const { dir, file } = new NextToLast().encode(cid)
+    const path = join(dpm.dataDir, 'blocks', dir, file)
+    await stat(path) // there, before the test takes it away
+    return path
+  }
 })
