@@ -1,3 +1,4 @@
+import bytes from 'bytes'
 import * as v from 'valibot'
 import { isSeedAddress } from '../swarm/dial-seeds.ts'
 
@@ -47,6 +48,15 @@ const flag = v.pipe(
 )
 
 /** The kubo swarm.key format: a header, an encoding line, and 32 bytes in that encoding. */
+/** A size such as `50GB`, `512MB` or a plain number of bytes (units are binary: 1 GB = 1024³ bytes, as `bytes` reads them). */
+const byteSize = v.pipe(
+  text,
+  v.transform((value) => bytes.parse(value)),
+  v.number('expected a size such as 50GB, 512MB or a number of bytes'),
+  v.integer('expected a whole number of bytes'),
+  v.minValue(1, 'must be more than 0')
+)
+
 const swarmKeyText = v.pipe(
   text,
   v.regex(/^\/key\/swarm\/psk\/1\.0\.0\/\s*\n\/base16\/\s*\n[0-9a-fA-F]{64}\s*$/, 'expected a kubo swarm.key: "/key/swarm/psk/1.0.0/", "/base16/", then 64 hex digits, one per line (make one with `dpm swarm-key generate`)')
@@ -71,6 +81,8 @@ export const SettingsSchema = v.object({
   mdns: v.optional(flag, true),
   /** Empty: every member of the swarm is trusted. */
   trusted_peers: v.optional(peerIdList, ''),
+  /** Bytes the store may hold before least recently used, unpinned content is evicted. */
+  max_store: v.optional(byteSize, '50GB'),
   log_level: v.optional(v.picklist(LOG_LEVELS, `expected one of ${LOG_LEVELS.join(', ')}`), 'info'),
   npm_upstream: v.optional(httpUrl),
   admin_token: v.optional(v.pipe(text, v.minLength(16, 'must be at least 16 characters'))),

@@ -40,6 +40,7 @@ export async function startTestNode (init: { npmUpstream: string, dataDir?: stri
     trusted_peers: [],
     plugins: [],
     log_level: 'debug',
+    max_store: 50 * 1024 ** 3,
     npm_upstream: init.npmUpstream.endsWith('/') ? init.npmUpstream : `${init.npmUpstream}/`,
     ...init.settings
   }, { log: createLogger('debug', sink), now: () => Date.now() + offset })

@@ -30,6 +30,7 @@ describe('settings', () => {
     assert.equal(settings.http_port, 8484)
     assert.deepEqual(settings.p2p_listen, ['/ip4/0.0.0.0/tcp/4001'])
     assert.equal(settings.log_level, 'info')
+    assert.equal(settings.max_store, 50 * 1024 ** 3)
     assert.equal(settings.swarm_key, undefined)
     assert.equal(settings.public_url, undefined)
   })
@@ -42,7 +43,7 @@ describe('settings', () => {
     const settings = await load({
       DPM_DATA_DIR: '/data', DPM_HTTP_HOST: '0.0.0.0', DPM_HTTP_PORT: '0', DPM_PUBLIC_URL: 'https://cache.example.test',
       DPM_SWARM_KEY: KEY, DPM_P2P_LISTEN: '/ip4/0.0.0.0/tcp/4001, /ip6/::/tcp/4001', DPM_LOG_LEVEL: 'debug',
-      DPM_NPM_UPSTREAM: 'http://registry.example.test/npm', DPM_ADMIN_TOKEN: 'a-long-enough-secret'
+      DPM_NPM_UPSTREAM: 'http://registry.example.test/npm', DPM_ADMIN_TOKEN: 'a-long-enough-secret', DPM_MAX_STORE: '512MB'
     })
     assert.equal(settings.data_dir, '/data')
     assert.equal(settings.http_port, 0)
@@ -50,6 +51,7 @@ describe('settings', () => {
     assert.deepEqual(settings.p2p_listen, ['/ip4/0.0.0.0/tcp/4001', '/ip6/::/tcp/4001'])
     assert.equal(settings.npm_upstream, 'http://registry.example.test/npm/')
     assert.equal(Buffer.from(settings.swarm_key!).toString(), KEY)
+    assert.equal(settings.max_store, 512 * 1024 ** 2)
   })
 
   it('reads a YAML file, and the environment wins over it', async () => {
@@ -92,6 +94,9 @@ describe('settings', () => {
     await rejects({ DPM_P2P_LISTEN: 'tcp://0.0.0.0:4001' }, /^DPM_P2P_LISTEN: expected comma-separated multiaddrs/)
     await rejects({ DPM_SWARM_KEY: 'secret' }, /^DPM_SWARM_KEY: expected a kubo swarm\.key/)
     await rejects({ DPM_ADMIN_TOKEN: 'short' }, /^DPM_ADMIN_TOKEN: must be at least 16/)
+    await rejects({ DPM_MAX_STORE: 'lots' }, /^DPM_MAX_STORE: expected a size such as 50GB/)
+    await rejects({ DPM_MAX_STORE: '0' }, /^DPM_MAX_STORE: must be more than 0/)
+    await rejects({ DPM_MAX_STORE: '-5GB' }, /^DPM_MAX_STORE: must be more than 0/)
   })
 
   it('names the file and the problem when the config file is wrong', async () => {
