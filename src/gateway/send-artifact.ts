@@ -7,15 +7,20 @@ import type { Logger } from 'pino'
  * sent it and its buffer serves the next leaf. Waits for the socket to drain
  * between chunks; a client that leaves stops the read. A read that fails midway
  * cuts the connection: the client sees a short body, never a complete-looking one.
+ * `sent` hears of the bytes of each chunk the socket took.
  */
-export async function sendArtifact (outgoing: ServerResponse, response: { status: number, headers: Headers, body: ReadableStream<Uint8Array> }, release: ((chunk: Uint8Array) => void) | undefined, log: Logger): Promise<void> {
+export async function sendArtifact (outgoing: ServerResponse, response: { status: number, headers: Headers, body: ReadableStream<Uint8Array> }, release: ((chunk: Uint8Array) => void) | undefined, log: Logger, sent?: (bytes: number) => void): Promise<void> {
   // set one by one, not passed to writeHead: only so can the access log read them back
   for (const [name, value] of response.headers) outgoing.setHeader(name, value)
   outgoing.writeHead(response.status)
   try {
     for await (const chunk of response.body) {
       if (outgoing.destroyed) break
-      const more = outgoing.write(chunk, () => release?.(chunk))
+      const bytes = chunk.byteLength
+      const more = outgoing.write(chunk, (err) => {
+        if (err == null) sent?.(bytes)
+        release?.(chunk)
+      })
       if (!more) await drained(outgoing)
     }
     outgoing.end()

@@ -6,11 +6,13 @@ import { MethodNotAllowedError } from '../errors.ts'
 import type { ArtifactCache } from '../pull/artifact-cache.ts'
 import type { DocumentCache } from '../pull/document-cache.ts'
 import type { FormatMount } from '../pull/format-mount.ts'
+import type { Metrics } from '../node/metrics.ts'
 import type { DocumentRenderer } from './document-renderer.ts'
 import { nodeResponse } from './node-response.ts'
 import { rawPath } from './raw-path.ts'
 import { requestSignal } from './request-signal.ts'
 import { sendArtifact } from './send-artifact.ts'
+import { countedBody, servedBytes } from './served-bytes.ts'
 import { startedBody } from './started-body.ts'
 import { toDpmError } from './to-dpm-error.ts'
 
@@ -19,6 +21,7 @@ export interface ServeFormatComponents {
   artifacts: ArtifactCache
   renderer: DocumentRenderer
   log: Logger
+  metrics?: Pick<Metrics, 'servedBytes'>
 }
 
 /** How long a request may take to get its response started (headers), not to stream its body. */
@@ -65,6 +68,7 @@ export function serveFormat (mount: FormatMount, components: ServeFormatComponen
     const headers = new Headers({ ...rendered.headers, 'x-cache': status, etag, 'cache-control': `public, max-age=${target.maxAgeSeconds}` })
     if (c.req.header('if-none-match') === etag) return new Response(null, { status: 304, headers })
     headers.set('content-type', rendered.contentType)
+    if (c.req.method === 'GET') servedBytes(components.metrics, adapter.name, status)(Buffer.byteLength(rendered.body))
     return new Response(rendered.body, { status: 200, headers })
   }
 
@@ -82,9 +86,10 @@ export function serveFormat (mount: FormatMount, components: ServeFormatComponen
     // on Node, a GET's body goes to the socket directly (HEAD is answered by Hono as a GET without its body)
     if (c.req.method !== 'GET') return new Response(served.body, { status, headers })
     const body = await startedBody(served.body)
+    const sent = servedBytes(components.metrics, adapter.name, served.status)
     const outgoing = nodeResponse(c)
-    if (outgoing === undefined) return new Response(body, { status, headers })
-    void sendArtifact(outgoing, { status, headers, body }, served.release, components.log)
+    if (outgoing === undefined) return new Response(countedBody(body, sent), { status, headers })
+    void sendArtifact(outgoing, { status, headers, body }, served.release, components.log, sent)
     return RESPONSE_ALREADY_SENT
   }
 }

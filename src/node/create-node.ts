@@ -55,7 +55,13 @@ const SHUTDOWN_GRACE_MS = 10_000
 export async function startNode (settings: NodeSettings, components: { log: Logger, now?: () => number, plugins?: Array<{ name: string, factory: FormatPluginFactory }> }): Promise<DpmNode> {
   const { log } = components
   let artifacts: ArtifactCache | undefined
-  const metrics = createMetrics({ inflightFills: () => artifacts?.inflight ?? 0 })
+  let peersConnected = (): number => 0
+  // dpm_store_bytes has no source yet: the store's size accounting is to pass `storeBytes` here
+  const metrics = createMetrics({
+    inflightFills: () => artifacts?.inflight ?? 0,
+    peersConnected: () => peersConnected(),
+    storeLimitBytes: () => settings.max_store
+  })
   const lifetime = new AbortController()
   const mounts: FormatMount[] = []
   if (settings.npm_upstream !== undefined) mounts.push({ adapter: npmAdapter, upstream: settings.npm_upstream })
@@ -88,6 +94,7 @@ export async function startNode (settings: NodeSettings, components: { log: Logg
   let fanOut: FanOut | undefined
   if (heliaNode.libp2p !== undefined) {
     const libp2p = heliaNode.libp2p
+    peersConnected = () => libp2p.getPeers().length
     const stopKeeping = keepPeers(libp2p, log)
     const stopSeeding = dialSeeds(libp2p, settings.bootstrap.filter(isSeedAddress), log)
     unkeep = () => { stopSeeding(); stopKeeping() }
@@ -106,9 +113,11 @@ export async function startNode (settings: NodeSettings, components: { log: Logg
   }
   const upstream = createUpstreamClient({
     userAgent: `dpm/${VERSION}`,
-    onRequest: (url, outcome) => { metrics.upstreamRequests.inc({ host: url.host, outcome }) }
+    onRequest: (url, outcome) => { metrics.upstreamRequests.inc({ host: url.host, outcome }) },
+    onHeaders: (url, seconds) => { metrics.upstreamDuration.observe({ host: url.host }, seconds) },
+    onTokenJoin: () => { metrics.singleFlightJoins.inc({ kind: 'token' }) }
   })
-  const documents = createDocumentCache({ index, content, upstream, now: components.now, swarm, blocks, log })
+  const documents = createDocumentCache({ index, content, upstream, now: components.now, swarm, blocks, log, metrics })
   const listings = createListings({ datastore: heliaNode.helia.datastore, content, log })
   await listings.resume(mounts)
   artifacts = createArtifactCache({ index, content, documents, listings, upstream, log, swarm, fanOut, metrics }, { spoolDir, lifetime: lifetime.signal })

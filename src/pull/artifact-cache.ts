@@ -56,7 +56,7 @@ export interface ArtifactCacheComponents {
   /** Present when the node is in a swarm: peers are asked before the upstream. */
   swarm?: SwarmIndex
   fanOut?: FanOut
-  metrics?: Pick<Metrics, 'peerFetches' | 'peerBytes'>
+  metrics?: Pick<Metrics, 'peerFetches' | 'peerBytes' | 'singleFlightJoins' | 'verificationFailures'>
 }
 
 export interface ArtifactCacheInit {
@@ -170,6 +170,7 @@ export function createArtifactCache (components: ArtifactCacheComponents, init: 
           digests = verifier.verify()
         } catch (err) {
           await added.discard()
+          metrics?.verificationFailures.inc({ format: mount.adapter.name, source: source.contributors.size === 0 ? 'upstream' : 'peer' })
           if (source.contributors.size === 0) throw err
           for (const record of source.contributors) swarm?.reject(record, (err as Error).message)
           throw new PeerContentError(`a peer sent wrong bytes for ${target.key}`, { cause: err })
@@ -255,6 +256,7 @@ export function createArtifactCache (components: ArtifactCacheComponents, init: 
 
   async function serve (mount: FormatMount, target: ArtifactTarget, options: GetArtifactOptions): Promise<ServedArtifact> {
     let fill = fills.get(target.key)
+    let started = false
     if (fill === undefined) {
       const record = await index.get(target.key)
       // a name the upstream may publish again is checked against what it publishes now
@@ -262,9 +264,13 @@ export function createArtifactCache (components: ArtifactCacheComponents, init: 
       if (record !== undefined && (located === undefined || sameDigests(record.digests, located.digests))) return serveStored(record, options.range)
       if (located !== undefined) log.info({ key: target.key, was: record?.digests, now: located.digests }, 'republished with other bytes: fetching again')
       // another request may have started the fill while we read the index
-      fill = fills.get(target.key) ?? startFill(mount, target, located)
-      fills.set(target.key, fill)
+      fill = fills.get(target.key)
+      if (fill === undefined) {
+        fills.set(target.key, fill = startFill(mount, target, located))
+        started = true
+      }
     }
+    if (!started) metrics?.singleFlightJoins.inc({ kind: 'artifact' })
     const { spool, size, status } = await abortable(fill.ready, options.signal)
     const range = resolveRange(options.range, size)
     // take the reader first: it keeps the spool open while we wait

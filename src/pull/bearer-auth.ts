@@ -25,10 +25,10 @@ export function parseBearerChallenge (header: string | null): BearerChallenge | 
  * a token server; its token is fetched once, shared by concurrent requests, and
  * reused for the same scope until it expires.
  */
-export function createBearerTokens (components: { fetch: typeof fetch, now?: () => number }) {
+export function createBearerTokens (components: { fetch: typeof fetch, now?: () => number, onJoin?(): void }) {
   const now = components.now ?? Date.now
   const tokens = new Map<string, Token>()
-  const fetches = createSingleFlight<Token>()
+  const fetches = createSingleFlight<Token>({ onJoin: components.onJoin })
 
   async function fetchToken (challenge: BearerChallenge, credentials: Credentials | undefined, signal: AbortSignal): Promise<Token> {
     const url = new URL(challenge.realm)

@@ -11,6 +11,7 @@ import { withoutUndefined } from '../index/record-codec.ts'
 import type { SwarmIndex } from '../index/swarm-index.ts'
 import { loadBlock, type BlockGetter } from '../store/read-file.ts'
 import type { Logger } from 'pino'
+import type { Metrics } from '../node/metrics.ts'
 import { createSingleFlight } from './single-flight.ts'
 import type { UpstreamClient } from './upstream-client.ts'
 
@@ -45,6 +46,7 @@ export interface DocumentCacheComponents {
   swarm?: SwarmIndex
   blocks?: BlockGetter
   log?: Logger
+  metrics?: Pick<Metrics, 'singleFlightJoins'>
 }
 
 const FLIGHT_DEADLINE_MS = 60_000
@@ -55,7 +57,7 @@ const PEER_ATTEMPTS = 3
 export function createDocumentCache (components: DocumentCacheComponents, init: { memoryBytes?: number } = {}): DocumentCache {
   const { index, content, upstream } = components
   const now = components.now ?? Date.now
-  const flights = createSingleFlight<{ record: IndexRecord, status: CacheStatus }>()
+  const flights = createSingleFlight<{ record: IndexRecord, status: CacheStatus }>({ onJoin: () => components.metrics?.singleFlightJoins.inc({ kind: 'metadata' }) })
   const parsed = new LRUCache<string, { doc: unknown }, unknown>({
     maxSize: init.memoryBytes ?? 128 * 1024 * 1024,
     sizeCalculation: (_value, key) => Number(key.split('|')[1]) || 1

@@ -14,7 +14,8 @@ interface Flight<T> {
   waiters: number
 }
 
-export function createSingleFlight<T> (): SingleFlight<T> {
+/** `onJoin` hears of each caller that found its key's work under way and shared it. */
+export function createSingleFlight<T> (init: { onJoin?(): void } = {}): SingleFlight<T> {
   const flights = new Map<string, Flight<T>>()
 
   return {
@@ -30,6 +31,8 @@ export function createSingleFlight<T> (): SingleFlight<T> {
         function forget (): void { if (flights.get(key) === created) flights.delete(key) }
         flights.set(key, created)
         flight = created
+      } else {
+        init.onJoin?.()
       }
       const joined = flight
       joined.waiters++

@@ -17,6 +17,10 @@ export interface UpstreamClient {
 export interface UpstreamClientInit {
   userAgent: string
   onRequest?(url: URL, outcome: string): void
+  /** Seconds from sending to the final response's headers (after a token round trip, if any). */
+  onHeaders?(url: URL, seconds: number): void
+  /** A request that shared a token fetch already under way. */
+  onTokenJoin?(): void
 }
 
 /**
@@ -27,7 +31,7 @@ export interface UpstreamClientInit {
 const scopeOf = (url: URL): string => `${url.origin}${url.pathname.split('/').slice(0, -2).join('/')}`
 
 export function createUpstreamClient (init: UpstreamClientInit): UpstreamClient {
-  const tokens = createBearerTokens({ fetch })
+  const tokens = createBearerTokens({ fetch, onJoin: init.onTokenJoin })
   const challenges = new Map<string, BearerChallenge>()
 
   async function send (target: URL, request: UpstreamRequest, challenge: BearerChallenge | undefined): Promise<Response> {
@@ -40,6 +44,7 @@ export function createUpstreamClient (init: UpstreamClientInit): UpstreamClient 
   return {
     async fetch (url, request) {
       const target = new URL(url)
+      const started = performance.now()
       try {
         let response = await send(target, request, challenges.get(scopeOf(target)))
         const challenge = response.status === 401 ? parseBearerChallenge(response.headers.get('www-authenticate')) : undefined
@@ -48,6 +53,7 @@ export function createUpstreamClient (init: UpstreamClientInit): UpstreamClient 
           challenges.set(scopeOf(target), challenge)
           response = await send(target, request, challenge)
         }
+        init.onHeaders?.(target, (performance.now() - started) / 1000)
         init.onRequest?.(target, String(response.status))
         return response
       } catch (err) {
