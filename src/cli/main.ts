@@ -1,3 +1,4 @@
+import { runPrefetchCommand } from './prefetch.ts'
 import { runStart } from './start.ts'
 import { runSwarmKey } from './swarm-key.ts'
 
@@ -5,11 +6,14 @@ const USAGE = `usage: dpm <command>
 
   start [--config FILE]    run a node (settings: DPM_* environment variables or a YAML file)
   swarm-key generate       print a new swarm key (kubo swarm.key format)
+  prefetch [options] FILE...
+                           warm a running node's cache from a lockfile or list (prefetch --help)
 `
 
 const commands: Record<string, (args: string[]) => Promise<number>> = {
   start: runStart,
-  'swarm-key': runSwarmKey
+  'swarm-key': runSwarmKey,
+  prefetch: runPrefetchCommand
 }
 
 const [name, ...args] = process.argv.slice(2)
