@@ -144,7 +144,11 @@ describe('who the swarm believes', () => {
     assert.equal(response.headers.get('x-cache'), 'MISS')
     assert.equal(sha('sha512', new Uint8Array(await response.arrayBuffer())), sha('sha512', genuine))
     assert.ok(await rejections(victim.url, 'content') >= 1)
+    assert.equal(await metric(victim.url, /^dpm_verification_failures_total\{format="npm",source="peer"\} (\d+)$/m), 1, 'the lying peer\'s bytes are counted as a verification failure')
     assert.equal(upstream.count('/target/-/target-1.0.0.tgz'), 1)
+    const { peers } = await health(victim.url)
+    assert.ok(peers >= 1)
+    assert.equal(await metric(victim.url, /^dpm_peers_connected (\d+)$/m), peers, 'the peers gauge agrees with /-/health')
   })
 
   it('refuses connections from a node without the swarm key, or with another', async () => {
