@@ -1,17 +1,21 @@
 import { runPrefetchCommand } from './prefetch.ts'
 import { runStart } from './start.ts'
+import { runStatus } from './status.ts'
 import { runSwarmKey } from './swarm-key.ts'
 
 const USAGE = `usage: dpm <command>
 
   start [--config FILE]    run a node (settings: DPM_* environment variables or a YAML file)
   swarm-key generate       print a new swarm key (kubo swarm.key format)
+  status [--url URL] [--json]
+                           a running node's identity, peers, store usage, hit ratios and recent fetches
   prefetch [options] FILE...
                            warm a running node's cache from a lockfile or list (prefetch --help)
 `
 
 const commands: Record<string, (args: string[]) => Promise<number>> = {
   start: runStart,
+  status: runStatus,
   'swarm-key': runSwarmKey,
   prefetch: runPrefetchCommand
 }

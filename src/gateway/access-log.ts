@@ -1,23 +1,26 @@
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response'
 import type { Context, MiddlewareHandler } from 'hono'
 import type { Logger } from 'pino'
+import type { Activity } from '../node/activity.ts'
 import type { Metrics } from '../node/metrics.ts'
 import { nodeResponse } from './node-response.ts'
 
-/** One `info` line per request, and the response counter by format and X-Cache. */
-export function accessLog (components: { log: Logger, metrics: Metrics, formatOf(path: string): string }): MiddlewareHandler {
+/** One `info` line per request, the response counter by format and X-Cache, and the dashboard's recent fetches. */
+export function accessLog (components: { log: Logger, metrics: Metrics, activity?: Activity, formatOf(path: string): string }): MiddlewareHandler {
   return async (c, next) => {
     const started = performance.now()
     await next()
     const { status, cache } = outcome(c)
     const format = components.formatOf(c.req.path)
     components.metrics.responses.inc({ format, cache: cache ?? 'none', status: String(status) })
+    const ms = Math.round(performance.now() - started)
+    if (cache !== undefined) components.activity?.record({ format, method: c.req.method, path: c.req.path, status, cache, ms })
     components.log.info({
       method: c.req.method,
       path: c.req.path,
       status,
       cache,
-      ms: Math.round(performance.now() - started)
+      ms
     }, 'request')
   }
 }

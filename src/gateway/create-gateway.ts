@@ -1,17 +1,26 @@
 import { Hono } from 'hono'
 import type { Logger } from 'pino'
+import type { Activity } from '../node/activity.ts'
 import type { Metrics } from '../node/metrics.ts'
+import type { NodeStatus } from '../node/node-status.ts'
+import type { LocalIndex } from '../index/local-index.ts'
 import type { FormatMount } from '../pull/format-mount.ts'
 import { accessLog } from './access-log.ts'
+import { mountDashboard } from './dashboard/route.ts'
 import type { Health } from './health.ts'
 import { rawPath } from './raw-path.ts'
 import { serveFormat, type ServeFormatComponents } from './serve-format.ts'
+import { mountStatusApi } from './status-api.ts'
 
 export interface GatewayComponents extends ServeFormatComponents {
   mounts: FormatMount[]
   metrics: Metrics
   log: Logger
   health(): Health
+  /** The dashboard's and `/-/api/status`'s facts, and the records its search reads. */
+  status?(): Promise<NodeStatus>
+  activity?: Activity
+  index?: Pick<LocalIndex, 'all'>
 }
 
 /** The node's HTTP face: each format under its prefix, plus the node's own `/-/` endpoints. */
@@ -29,6 +38,12 @@ export function createGateway (components: GatewayComponents): Hono {
   app.get('/-/metrics', async (c) => {
     return c.body(await components.metrics.registry.metrics(), 200, { 'content-type': components.metrics.registry.contentType })
   })
+
+  if (components.status !== undefined && components.index !== undefined) {
+    const status = components.status
+    mountStatusApi(app, { status, index: components.index })
+    mountDashboard(app, { status, index: components.index })
+  }
 
   const formats = components.mounts.map((mount) => ({ prefix: mount.adapter.prefix, handler: serveFormat(mount, components) }))
   for (const { prefix, handler } of formats) {

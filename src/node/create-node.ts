@@ -31,7 +31,10 @@ import { createUpstreamClient } from '../pull/upstream-client.ts'
 import { createContentStore } from '../store/content-store.ts'
 import { dialSeeds, isSeedAddress } from '../swarm/dial-seeds.ts'
 import { openHelia } from '../store/open-helia.ts'
+import { createActivity } from './activity.ts'
+import { indexStoreUsage } from './index-store-usage.ts'
 import { createMetrics } from './metrics.ts'
+import { createNodeStatus } from './node-status.ts'
 import { VERSION } from './version.ts'
 
 export interface DpmNode {
@@ -52,7 +55,7 @@ const BUILTIN_PLUGINS = [{ name: 'pypi', factory: pypiPlugin }, { name: 'apt', f
 const SHUTDOWN_GRACE_MS = 10_000
 
 /** Builds and starts a whole node: store, swarm (when keyed), pull-through core, gateway. */
-export async function startNode (settings: NodeSettings, components: { log: Logger, now?: () => number, plugins?: Array<{ name: string, factory: FormatPluginFactory }> }): Promise<DpmNode> {
+export async function startNode (settings: NodeSettings, components: { log: Logger, now?: () => number, plugins?: Array<{ name: string, factory: FormatPluginFactory }>, activityIntervalMs?: number }): Promise<DpmNode> {
   const { log } = components
   let artifacts: ArtifactCache | undefined
   let peersConnected = (): number => 0
@@ -85,8 +88,9 @@ export async function startNode (settings: NodeSettings, components: { log: Logg
   else log.info({ peerId: heliaNode.peerId.toString(), multiaddrs: heliaNode.libp2p.getMultiaddrs().map(String) }, 'joined the private swarm')
 
   let swarm: SwarmIndex | undefined
+  let usage: ReturnType<typeof indexStoreUsage> | undefined
   const index = createLocalIndex(heliaNode.helia, {
-    onPut: (record) => { swarm?.publish(record).catch((err: Error) => log.warn({ err: err.message }, 'could not publish a record')) }
+    onPut: (record) => { usage?.invalidate(); swarm?.publish(record).catch((err: Error) => log.warn({ err: err.message }, 'could not publish a record')) }
   })
   const content = createContentStore({ blockstore: heliaNode.helia.blockstore, blockFiles: heliaNode.blockFiles })
   const blocks = heliaNode.helia.blockstore as unknown as BlockGetter & { put(cid: CID, bytes: Uint8Array): Promise<unknown> }
@@ -134,7 +138,18 @@ export async function startNode (settings: NodeSettings, components: { log: Logg
     swarm: heliaNode.libp2p !== undefined,
     formats: mounts.map((m) => ({ name: m.adapter.name, prefix: `${m.adapter.prefix}/`, upstream: m.upstream }))
   })
-  const app = createGateway({ mounts, documents, artifacts, renderer, metrics, log, health })
+  // store facts from the index until the bounded store reports its own
+  usage = indexStoreUsage({ index }, { limitBytes: settings.max_store })
+  const activity = createActivity({ intervalMs: components.activityIntervalMs })
+  const libp2p = heliaNode.libp2p
+  const status = createNodeStatus({
+    health,
+    publicUrl: () => publicUrl,
+    peers: () => libp2p?.getPeers().map((id) => ({ id: id.toString(), addresses: libp2p.getConnections(id).map((c) => c.remoteAddr.toString()) })) ?? [],
+    store: usage.store,
+    activity
+  })
+  const app = createGateway({ mounts, documents, artifacts, renderer, metrics, log, health, status, activity, index })
 
   const listener = getRequestListener(app.fetch, {
     // a request Hono cannot even parse (a bad Host): JSON, as the node's own errors are
@@ -182,6 +197,7 @@ export async function startNode (settings: NodeSettings, components: { log: Logg
       await closed
       clearTimeout(grace)
       lifetime.abort(new Error('node stopping'))
+      activity.stop()
       await swarm?.stop()
       unkeep()
       await heliaNode.stop()

@@ -20,7 +20,7 @@ export interface TestNode {
 }
 
 /** An in-process node on a free loopback port with a fresh data dir, pointed at `npmUpstream`. */
-export async function startTestNode (init: { npmUpstream: string, dataDir?: string, settings?: Partial<NodeSettings> }): Promise<TestNode> {
+export async function startTestNode (init: { npmUpstream: string, dataDir?: string, settings?: Partial<NodeSettings>, activityIntervalMs?: number }): Promise<TestNode> {
   const dataDir = init.dataDir ?? await mkdtemp(join(tmpdir(), 'dpm-test-'))
   const logs: Array<Record<string, unknown>> = []
   const sink = new Writable({
@@ -43,7 +43,7 @@ export async function startTestNode (init: { npmUpstream: string, dataDir?: stri
     max_store: 50 * 1024 ** 3,
     npm_upstream: init.npmUpstream.endsWith('/') ? init.npmUpstream : `${init.npmUpstream}/`,
     ...init.settings
-  }, { log: createLogger('debug', sink), now: () => Date.now() + offset })
+  }, { log: createLogger('debug', sink), now: () => Date.now() + offset, activityIntervalMs: init.activityIntervalMs })
   return {
     node,
     url: node.url,

@@ -1,0 +1,32 @@
+import { randomBytes } from 'node:crypto'
+import type { Hono } from 'hono'
+import { BadRequestError } from '../../errors.ts'
+import type { IndexRecord } from '../../index/index-record.ts'
+import { searchCached } from '../../index/search-cached.ts'
+import type { NodeStatus } from '../../node/node-status.ts'
+import { dashboardPage } from './page.ts'
+import type { SearchState } from './search-section.ts'
+
+/** `GET /`: the dashboard, server-rendered; `/?q=GLOB` adds the search's results. */
+export function mountDashboard (app: Hono, components: { status(): Promise<NodeStatus>, index: { all(): AsyncIterable<IndexRecord> } }): void {
+  app.get('/', async (c) => {
+    const given = c.req.queries('q') ?? []
+    const query = given[0] ?? ''
+    let search: SearchState = { query: '' }
+    if (given.length > 1) search = { query, error: 'give q once' }
+    else if (query !== '') {
+      try {
+        search = { query, answer: await searchCached(components, query) }
+      } catch (err) {
+        if (!(err instanceof BadRequestError)) throw err
+        search = { query: query.slice(0, 200), error: err.message }
+      }
+    }
+    const nonce = randomBytes(16).toString('base64')
+    return c.html(dashboardPage(await components.status(), search, nonce), 'error' in search ? 400 : 200, {
+      'cache-control': 'no-store',
+      'content-security-policy': `default-src 'none'; style-src 'nonce-${nonce}'; script-src 'nonce-${nonce}'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`,
+      'x-content-type-options': 'nosniff'
+    })
+  })
+}
