@@ -91,10 +91,14 @@ export async function runPrefetchCommand (args: string[]): Promise<number> {
 
   const apt: AptSource | undefined = options.apt === undefined ? undefined : { ...options.apt, component: options.component, architecture: options.architecture }
   const progress = createProgress(process.stderr)
+  // Ctrl-C: give the terminal its cursor back before leaving
+  const interrupted = (): void => { progress.stop(); process.exit(130) }
+  process.once('SIGINT', interrupted)
   const session = createSession({ client, concurrency: options.concurrency, progress })
   try {
     await runPrefetch(inputs, { platforms: options.platforms, apt }, session)
   } finally {
+    process.off('SIGINT', interrupted)
     progress.stop()
   }
   const summary = summarize(session.items, session.problems, inputs.flatMap((i) => i.skipped))
@@ -164,7 +168,7 @@ function checked (name: string, value: string, pattern: RegExp): string {
 /** Asks the node's health for the formats it serves; a kind of input it has no mount for is named, with what it has. */
 async function missingMounts (client: NodeClient, inputs: PrefetchInput[], aptName: string | undefined): Promise<string | undefined> {
   const health = await client.call<{ formats?: Array<{ name: string, prefix: string }> }>('GET', '/-/health')
-  const prefixes = new Set((health.formats ?? []).map((f) => f.prefix))
+  const prefixes = new Set((health.formats ?? []).map((f) => f.prefix.replace(/\/+$/, '')))
   const wanted: Record<InputKind, string> = { npm: '/npm', pypi: '/pypi', oci: '/v2', apt: `/apt/${aptName ?? ''}` }
   for (const kind of new Set(inputs.map((i) => i.kind))) {
     if (prefixes.has(wanted[kind])) continue
