@@ -1,5 +1,4 @@
 import { runPrefetchCommand } from './prefetch.ts'
-import { runStart } from './start.ts'
 import { runStatus } from './status.ts'
 import { runSwarmKey } from './swarm-key.ts'
 
@@ -14,7 +13,8 @@ const USAGE = `usage: dpm <command>
 `
 
 const commands: Record<string, (args: string[]) => Promise<number>> = {
-  start: runStart,
+  // loaded when run: the node's modules (Helia, libp2p) take a second to load, which the client commands need not wait for
+  start: async (args) => await (await import('./start.ts')).runStart(args),
   status: runStatus,
   'swarm-key': runSwarmKey,
   prefetch: runPrefetchCommand
