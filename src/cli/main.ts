@@ -1,3 +1,5 @@
+import { runGc } from './gc.ts'
+import { runPin, runUnpin } from './pin.ts'
 import { runPrefetchCommand } from './prefetch.ts'
 import { runStatus } from './status.ts'
 import { runSwarmKey } from './swarm-key.ts'
@@ -6,16 +8,22 @@ const USAGE = `usage: dpm <command>
 
   start [--config FILE]    run a node (settings: DPM_* environment variables or a YAML file)
   swarm-key generate       print a new swarm key (kubo swarm.key format)
-  status [--url URL] [--json]
-                           a running node's identity, peers, store usage, hit ratios and recent fetches
   prefetch [options] FILE...
                            warm a running node's cache from a lockfile or list (prefetch --help)
+  status [--url URL] [--json]
+                           a running node's identity, peers, store usage, hit ratios and recent fetches
+  pin [PATH...]            fetch and pin gateway paths so they are never evicted (no PATH: list the pins)
+  unpin PATH...            let pinned paths be evicted again
+  gc [--url URL] [--json]  enforce the store's size limit now (DPM_MAX_STORE)
 `
 
 const commands: Record<string, (args: string[]) => Promise<number>> = {
   // loaded when run: the node's modules (Helia, libp2p) take a second to load, which the client commands need not wait for
   start: async (args) => await (await import('./start.ts')).runStart(args),
   status: runStatus,
+  pin: runPin,
+  unpin: runUnpin,
+  gc: runGc,
   'swarm-key': runSwarmKey,
   prefetch: runPrefetchCommand
 }

@@ -6,11 +6,13 @@ import type { NodeStatus } from '../node/node-status.ts'
 import type { LocalIndex } from '../index/local-index.ts'
 import type { FormatMount } from '../pull/format-mount.ts'
 import { accessLog } from './access-log.ts'
+import { adminGuard } from './admin-guard.ts'
 import { mountDashboard } from './dashboard/route.ts'
 import type { Health } from './health.ts'
 import { rawPath } from './raw-path.ts'
 import { serveFormat, type ServeFormatComponents } from './serve-format.ts'
 import { mountStatusApi } from './status-api.ts'
+import { mountStoreApi, type StoreApiComponents } from './store-api.ts'
 
 export interface GatewayComponents extends ServeFormatComponents {
   mounts: FormatMount[]
@@ -20,7 +22,11 @@ export interface GatewayComponents extends ServeFormatComponents {
   /** The dashboard's and `/-/api/status`'s facts, and the records its search reads. */
   status?(): Promise<NodeStatus>
   activity?: Activity
-  index?: Pick<LocalIndex, 'all'>
+  index?: Pick<LocalIndex, 'all' | 'get'>
+  /** The bounded store's admin endpoints (pins, collection). */
+  store?: Omit<StoreApiComponents, 'mounts' | 'index'>
+  /** `DPM_ADMIN_TOKEN`: mutating `/-/api/` calls need it; without one, only loopback callers may make them. */
+  adminToken?: string
 }
 
 /** The node's HTTP face: each format under its prefix, plus the node's own `/-/` endpoints. */
@@ -30,6 +36,7 @@ export function createGateway (components: GatewayComponents): Hono {
     components.mounts.find((m) => path === m.adapter.prefix || path.startsWith(`${m.adapter.prefix}/`))?.adapter.name ?? 'node'
 
   app.use(accessLog({ ...components, formatOf }))
+  app.use('/-/api/*', adminGuard(components.adminToken))
 
   app.get('/-/health', (c) => {
     const health = components.health()
@@ -39,6 +46,9 @@ export function createGateway (components: GatewayComponents): Hono {
     return c.body(await components.metrics.registry.metrics(), 200, { 'content-type': components.metrics.registry.contentType })
   })
 
+  if (components.store !== undefined && components.index !== undefined) {
+    mountStoreApi(app, { ...components.store, mounts: components.mounts, index: components.index })
+  }
   if (components.status !== undefined && components.index !== undefined) {
     const status = components.status
     mountStatusApi(app, { status, index: components.index })

@@ -13,7 +13,8 @@ export interface LocalIndex {
 
 const PREFIX = '/dpm/index'
 
-export function createLocalIndex (components: { datastore: Datastore }, init: { onPut?(record: IndexRecord): void } = {}): LocalIndex {
+/** `onGet` hears every lookup (what the store's use clock counts as a use); `onPut` every record stored. */
+export function createLocalIndex (components: { datastore: Datastore }, init: { onPut?(record: IndexRecord): void, onGet?(key: string): void } = {}): LocalIndex {
   const { datastore } = components
   const keyOf = (key: string): Key => new Key(`${PREFIX}/${Buffer.from(key).toString('base64url')}`)
   const decode = (bytes: Uint8Array): IndexRecord | undefined => {
@@ -27,6 +28,7 @@ export function createLocalIndex (components: { datastore: Datastore }, init: { 
 
   return {
     async get (key) {
+      init.onGet?.(key)
       try {
         return decode(await datastore.get(keyOf(key)))
       } catch (err) {

@@ -11,6 +11,8 @@ import * as dagCbor from '@ipld/dag-cbor'
 export interface PeerIndex {
   /** Stores the record unless one at least as new from the same peer is there. Returns whether it was new. */
   add(record: IndexRecord & { peer: string }): Promise<boolean>
+  /** The peer no longer holds the key (it evicted it): forget its record for it, unless a newer one came since. */
+  remove(key: string, peer: string, at: number): Promise<void>
   /** Records for a key from peers not marked bad, newest first. */
   lookup(key: string): Promise<Array<IndexRecord & { peer: string }>>
   /** A peer that served bytes other than its record promised: never asked again. */
@@ -36,6 +38,18 @@ export function createPeerIndex (components: { datastore: Datastore }): PeerInde
       }
       await datastore.put(key, dagCbor.encode(toPayload(record)))
       return true
+    },
+
+    async remove (key, peer, at) {
+      const entry = new Key(`${keyPrefix(key)}/${peer}`)
+      try {
+        const existing = fromPayload(dagCbor.decode(await datastore.get(entry)))
+        if (existing !== undefined && existing.fetchedAt > at) return
+      } catch (err) {
+        if ((err as Error).name === 'NotFoundError') return
+        throw err
+      }
+      await datastore.delete(entry)
     },
 
     async lookup (key) {

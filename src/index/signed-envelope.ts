@@ -16,6 +16,8 @@ export interface EnvelopeKind {
 }
 
 export const INDEX_RECORD: EnvelopeKind = { domain: 'dpm-index-record', codec: new TextEncoder().encode('/dpm/index-record/1') }
+/** A node no longer holds a key (it evicted it): peers drop its record for that key. */
+export const INDEX_WITHDRAWAL: EnvelopeKind = { domain: 'dpm-index-withdrawal', codec: new TextEncoder().encode('/dpm/index-withdrawal/1') }
 export const INDEX_HEAD: EnvelopeKind = { domain: 'dpm-index-head', codec: new TextEncoder().encode('/dpm/index-head/1') }
 
 export async function seal (kind: EnvelopeKind, payload: unknown, privateKey: PrivateKey): Promise<Uint8Array> {

@@ -11,7 +11,7 @@ import type { LocalIndex } from './local-index.ts'
 import { encodeManifest } from './metadata-manifest.ts'
 import type { PeerIndex } from './peer-index.ts'
 import { fromPayload, toPayload } from './record-codec.ts'
-import { EnvelopeError, INDEX_HEAD, INDEX_RECORD, open, seal } from './signed-envelope.ts'
+import { EnvelopeError, INDEX_HEAD, INDEX_RECORD, INDEX_WITHDRAWAL, open, seal } from './signed-envelope.ts'
 import { readSnapshot, writeSnapshot } from './index-snapshot.ts'
 import type { TrustPolicy } from './trust-policy.ts'
 
@@ -29,6 +29,10 @@ export type SwarmRecord = IndexRecord & { peer: string }
 export interface SwarmIndex {
   publish(record: IndexRecord): Promise<void>
   lookup(key: string): Promise<SwarmRecord[]>
+  /** This node evicted the key: peers are told to stop asking it, and the next snapshot leaves it out. */
+  withdraw(key: string): Promise<void>
+  /** Blocks the shared index needs kept: the current snapshot's and the metadata manifests'. */
+  liveBlocks(): CID[]
   /** The peer served bytes other than its record promised. */
   reject(record: SwarmRecord, reason: string): void
   isBad(peer: string): boolean
@@ -41,7 +45,7 @@ export interface SwarmIndexComponents {
   peerId: string
   localIndex: LocalIndex
   peerIndex: PeerIndex
-  blocks: { put(cid: CID, bytes: Uint8Array): Promise<unknown>, get(cid: CID, options: { signal: AbortSignal }): Promise<Uint8Array> }
+  blocks: { put(cid: CID, bytes: Uint8Array): Promise<unknown>, get(cid: CID, options: { signal: AbortSignal }): Promise<Uint8Array>, delete?(cid: CID): Promise<unknown> }
   trust: TrustPolicy
   metrics: Metrics
   log: Logger
@@ -52,7 +56,7 @@ const SNAPSHOT_DELAY_MS = 1000
 /** How long a joining node waits for a peer's snapshot blocks. */
 const SNAPSHOT_FETCH_MS = 60_000
 
-type Message = { t: 'record' | 'head', e: Uint8Array }
+type Message = { t: 'record' | 'head' | 'gone', e: Uint8Array }
 
 export function createSwarmIndex (components: SwarmIndexComponents): SwarmIndex {
   const { libp2p, privateKey, peerId, localIndex, peerIndex, blocks, trust, metrics, log } = components
@@ -60,6 +64,9 @@ export function createSwarmIndex (components: SwarmIndexComponents): SwarmIndex 
   /** The latest signed envelope per key: a snapshot re-signs only what changed, and superseded envelopes are dropped. */
   const signatures = new Map<string, { id: string, envelope: Uint8Array }>()
   const headSeqs = new Map<string, number>()
+  /** The manifest block each metadata key is shared as, and the blocks of the snapshot last written. */
+  const manifests = new Map<string, CID>()
+  let snapshotBlocks: CID[] = []
   let head: Uint8Array | undefined
   let timer: NodeJS.Timeout | undefined
   const stopped = new AbortController()
@@ -75,6 +82,7 @@ export function createSwarmIndex (components: SwarmIndexComponents): SwarmIndex 
     if (record.kind === 'metadata') {
       const manifest = await encodeManifest(record)
       await blocks.put(manifest.cid, manifest.bytes)
+      manifests.set(record.key, manifest.cid)
       cid = manifest.cid.toString()
     }
     return { ...record, cid, peer: peerId }
@@ -100,7 +108,13 @@ export function createSwarmIndex (components: SwarmIndexComponents): SwarmIndex 
   async function writeHead (): Promise<void> {
     const envelopes: Uint8Array[] = []
     for await (const record of localIndex.all()) envelopes.push(await sign(record))
-    const root = await writeSnapshot(envelopes, blocks)
+    const written: CID[] = []
+    const root = await writeSnapshot(envelopes, { put: async (cid, bytes) => { written.push(cid); return await blocks.put(cid, bytes) } })
+    // the snapshot before this one goes at once (a peer still reading it asks again for the new head): rewritten at every change, it would pile up
+    const current = new Set(written.map(String))
+    const superseded = snapshotBlocks.filter((cid) => !current.has(cid.toString()))
+    snapshotBlocks = written
+    for (const cid of superseded) await blocks.delete?.(cid).catch(() => {})
     head = await seal(INDEX_HEAD, { root, seq: Date.now(), count: envelopes.length }, privateKey)
     log.debug({ root: root.toString(), count: envelopes.length }, 'index snapshot written')
     await send({ t: 'head', e: head })
@@ -132,6 +146,23 @@ export function createSwarmIndex (components: SwarmIndexComponents): SwarmIndex 
       return
     }
     if (await peerIndex.add(record as SwarmRecord)) metrics.indexRecords.inc({ outcome: 'accepted', reason: '' })
+  }
+
+  async function acceptWithdrawal (envelope: Uint8Array): Promise<void> {
+    let opened
+    try {
+      opened = await open(INDEX_WITHDRAWAL, envelope)
+    } catch (err) {
+      rejected('signature', `withdrawal: ${(err as Error).message}`)
+      return
+    }
+    const signer = opened.signer.toString()
+    if (signer === peerId) return
+    if (!trust(signer)) { rejected('untrusted', `withdrawal signed by ${signer}`, signer); return }
+    const { key, at } = opened.payload as { key?: unknown, at?: unknown }
+    if (typeof key !== 'string' || typeof at !== 'number') { rejected('payload', 'malformed withdrawal', signer); return }
+    await peerIndex.remove(key, signer, at)
+    log.debug({ peer: signer, key }, 'a peer withdrew a record')
   }
 
   async function acceptHead (envelope: Uint8Array): Promise<void> {
@@ -168,7 +199,7 @@ export function createSwarmIndex (components: SwarmIndexComponents): SwarmIndex 
       rejected('payload', 'undecodable gossip message')
       return
     }
-    const work = message?.t === 'head' ? acceptHead(message.e) : message?.t === 'record' ? accept(message.e) : undefined
+    const work = message?.t === 'head' ? acceptHead(message.e) : message?.t === 'record' ? accept(message.e) : message?.t === 'gone' ? acceptWithdrawal(message.e) : undefined
     if (work === undefined) { rejected('payload', 'unknown gossip message'); return }
     work.catch((err: Error) => log.warn({ err: err.message }, 'index message failed'))
   }
@@ -186,6 +217,13 @@ export function createSwarmIndex (components: SwarmIndexComponents): SwarmIndex 
       await send({ t: 'record', e: await sign(record) })
       scheduleHead()
     },
+    async withdraw (key) {
+      signatures.delete(key)
+      manifests.delete(key)
+      await send({ t: 'gone', e: await seal(INDEX_WITHDRAWAL, { key, at: Date.now() }, privateKey) })
+      scheduleHead()
+    },
+    liveBlocks: () => [...manifests.values(), ...snapshotBlocks],
     lookup: (key) => peerIndex.lookup(key),
     isBad: (peer) => peerIndex.isBad(peer),
     reject (record, reason) {

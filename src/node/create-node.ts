@@ -31,8 +31,12 @@ import { createUpstreamClient } from '../pull/upstream-client.ts'
 import { createContentStore } from '../store/content-store.ts'
 import { dialSeeds, isSeedAddress } from '../swarm/dial-seeds.ts'
 import { openHelia } from '../store/open-helia.ts'
+import { BlocksInUse } from '../store/blocks-in-use.ts'
+import { loadPins } from '../store/pins.ts'
+import { ReadLeases } from '../store/read-leases.ts'
+import { createStoreKeeper, type StoreKeeper } from '../store/store-keeper.ts'
+import { createUseClock } from '../store/use-clock.ts'
 import { createActivity } from './activity.ts'
-import { indexStoreUsage } from './index-store-usage.ts'
 import { createMetrics } from './metrics.ts'
 import { createNodeStatus } from './node-status.ts'
 import { VERSION } from './version.ts'
@@ -59,10 +63,11 @@ export async function startNode (settings: NodeSettings, components: { log: Logg
   const { log } = components
   let artifacts: ArtifactCache | undefined
   let peersConnected = (): number => 0
-  // dpm_store_bytes has no source yet: the store's size accounting is to pass `storeBytes` here
+  let keeper: StoreKeeper | undefined
   const metrics = createMetrics({
     inflightFills: () => artifacts?.inflight ?? 0,
     peersConnected: () => peersConnected(),
+    storeBytes: () => keeper?.usedBytes() ?? 0,
     storeLimitBytes: () => settings.max_store
   })
   const lifetime = new AbortController()
@@ -88,11 +93,18 @@ export async function startNode (settings: NodeSettings, components: { log: Logg
   else log.info({ peerId: heliaNode.peerId.toString(), multiaddrs: heliaNode.libp2p.getMultiaddrs().map(String) }, 'joined the private swarm')
 
   let swarm: SwarmIndex | undefined
-  let usage: ReturnType<typeof indexStoreUsage> | undefined
+  const clock = createUseClock({ datastore: heliaNode.helia.datastore, log, now: components.now })
   const index = createLocalIndex(heliaNode.helia, {
-    onPut: (record) => { usage?.invalidate(); swarm?.publish(record).catch((err: Error) => log.warn({ err: err.message }, 'could not publish a record')) }
+    onPut: (record) => {
+      keeper?.stored()
+      swarm?.publish(record).catch((err: Error) => log.warn({ err: err.message }, 'could not publish a record'))
+    },
+    onGet: (key) => { clock.used(key) }
   })
-  const content = createContentStore({ blockstore: heliaNode.helia.blockstore, blockFiles: heliaNode.blockFiles })
+  const pins = await loadPins(heliaNode.helia)
+  const inUse = new BlocksInUse()
+  const leases = new ReadLeases()
+  const content = createContentStore({ blockstore: heliaNode.helia.blockstore, blockFiles: heliaNode.blockFiles, inUse, leases })
   const blocks = heliaNode.helia.blockstore as unknown as BlockGetter & { put(cid: CID, bytes: Uint8Array): Promise<unknown> }
   let unkeep = (): void => {}
   let fanOut: FanOut | undefined
@@ -109,7 +121,7 @@ export async function startNode (settings: NodeSettings, components: { log: Logg
       peerId: heliaNode.peerId.toString(),
       localIndex: index,
       peerIndex: createPeerIndex(heliaNode.helia),
-      blocks: { put: (cid, bytes) => blocks.put(cid, bytes), get: (cid, { signal }) => loadBlock(blocks, cid, { signal, offline: false }) },
+      blocks: { put: (cid, bytes) => blocks.put(cid, bytes), get: (cid, { signal }) => loadBlock(blocks, cid, { signal, offline: false }), delete: (cid) => heliaNode.blockFiles.delete(cid) },
       trust: createTrustPolicy(settings.trusted_peers),
       metrics,
       log
@@ -125,6 +137,22 @@ export async function startNode (settings: NodeSettings, components: { log: Logg
   const listings = createListings({ datastore: heliaNode.helia.datastore, content, log })
   await listings.resume(mounts)
   artifacts = createArtifactCache({ index, content, documents, listings, upstream, log, swarm, fanOut, metrics }, { spoolDir, lifetime: lifetime.signal })
+  keeper = createStoreKeeper({
+    index,
+    blockFiles: heliaNode.blockFiles,
+    pins,
+    clock,
+    leases,
+    inUse,
+    alsoLive: () => swarm?.liveBlocks() ?? [],
+    onEvict: (record) => {
+      metrics.evictions.inc()
+      swarm?.withdraw(record.key).catch((err: Error) => log.warn({ err: err.message }, 'could not announce an eviction'))
+    },
+    log,
+    now: components.now
+  }, { limitBytes: settings.max_store })
+  keeper.stored() // a limit lowered since the last run applies at once
 
   let publicUrl = ''
   const renderer = createDocumentRenderer({ baseUrl: (mount) => `${publicUrl}${mount.adapter.prefix.slice(1)}/` })
@@ -138,18 +166,16 @@ export async function startNode (settings: NodeSettings, components: { log: Logg
     swarm: heliaNode.libp2p !== undefined,
     formats: mounts.map((m) => ({ name: m.adapter.name, prefix: `${m.adapter.prefix}/`, upstream: m.upstream }))
   })
-  // store facts from the index until the bounded store reports its own
-  usage = indexStoreUsage({ index }, { limitBytes: settings.max_store })
   const activity = createActivity({ intervalMs: components.activityIntervalMs })
   const libp2p = heliaNode.libp2p
   const status = createNodeStatus({
     health,
     publicUrl: () => publicUrl,
     peers: () => libp2p?.getPeers().map((id) => ({ id: id.toString(), addresses: libp2p.getConnections(id).map((c) => c.remoteAddr.toString()) })) ?? [],
-    store: usage.store,
+    store: async () => ({ usedBytes: keeper!.usedBytes(), limitBytes: keeper!.limitBytes, pinned: pins.list().length }),
     activity
   })
-  const app = createGateway({ mounts, documents, artifacts, renderer, metrics, log, health, status, activity, index })
+  const app = createGateway({ mounts, documents, artifacts, renderer, metrics, log, health, status, activity, index, store: { pins, keeper }, adminToken: settings.admin_token })
 
   const listener = getRequestListener(app.fetch, {
     // a request Hono cannot even parse (a bad Host): JSON, as the node's own errors are

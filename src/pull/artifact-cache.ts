@@ -175,8 +175,6 @@ export function createArtifactCache (components: ArtifactCacheComponents, init: 
           for (const record of source.contributors) swarm?.reject(record, (err as Error).message)
           throw new PeerContentError(`a peer sent wrong bytes for ${target.key}`, { cause: err })
         }
-        // what an index lists is read beside the client's download; noted before the record, so a crash cannot lose it
-        if (location.listing !== undefined) await listings.read(mount, location.listing, added.cid)
         const record: IndexRecord = {
           key: target.key,
           kind: 'artifact',
@@ -187,7 +185,13 @@ export function createArtifactCache (components: ArtifactCacheComponents, init: 
           fetchedAt: Date.now(),
           contentType: target.contentType
         }
-        await index.put(record)
+        try {
+          // what an index lists is read beside the client's download; noted before the record, so a crash cannot lose it
+          if (location.listing !== undefined) await listings.read(mount, location.listing, added.cid)
+          await index.put(record)
+        } finally {
+          added.settle()
+        }
         spool.finish()
         if (source.contributors.size > 0) metrics?.peerFetches.inc({ outcome: 'verified' })
         return record
@@ -230,7 +234,7 @@ export function createArtifactCache (components: ArtifactCacheComponents, init: 
     for await (const _ of chunks); // verified and spooled as they pass
     const whole = source.deliveredWhole()
     // nothing to undo: which of those blocks were here before is unknown, and they are only blocks
-    if (whole !== undefined) return { cid: CID.parse(whole.cid), discard: async () => {} }
+    if (whole !== undefined) return { cid: CID.parse(whole.cid), discard: async () => {}, settle: () => {} }
     return await content.add(spool.readBack(), signal)
   }
 

@@ -110,7 +110,11 @@ export function createDocumentCache (components: DocumentCacheComponents, init: 
       lastModified: response.headers.get('last-modified') ?? undefined,
       contentType: response.headers.get('content-type') ?? undefined
     }
-    await index.put(record)
+    try {
+      await index.put(record)
+    } finally {
+      added.settle()
+    }
     parsed.set(`${record.cid}|${record.size}`, { doc })
     return { record, status: 'MISS' }
   }

@@ -3,7 +3,9 @@ import { fixedSize } from 'ipfs-unixfs-importer/chunker'
 import type { Blockstore } from 'interface-blockstore'
 import type { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
+import type { BlocksInUse } from './blocks-in-use.ts'
 import { LeafBuffers } from './leaf-buffers.ts'
+import type { ReadLeases } from './read-leases.ts'
 import { readFile, type BlockGetter } from './read-file.ts'
 import { createTrackingBlockstore } from './tracking-blockstore.ts'
 
@@ -40,6 +42,12 @@ export interface AddResult {
   cid: CID
   /** Undo the add: deletes the blocks it created, so a rejected artifact leaves nothing behind. A failed add undoes itself. */
   discard(): Promise<void>
+  /**
+   * The record naming this content is in the index (or nothing will be): its
+   * blocks stop being held for the import, and are kept from now on only as
+   * part of what the index names. Until then a collection leaves them.
+   */
+  settle(): void
 }
 
 export interface ReadOptions {
@@ -72,7 +80,10 @@ export interface ContentStore {
 export interface ContentStoreComponents {
   blockstore: Blockstore
   /** The node's own block files, read into lent buffers (`lend`); without them nothing is lent. */
-  blockFiles?: { getInto(cid: CID, borrow: (bytes: number) => Buffer | undefined): Promise<Uint8Array> }
+  blockFiles?: { getInto(cid: CID, borrow: (bytes: number) => Buffer | undefined): Promise<Uint8Array>, nameOf(cid: CID): string }
+  /** Blocks of imports not yet settled, and roots being read: what a collection must leave (`store-keeper.ts`). */
+  inUse?: BlocksInUse
+  leases?: ReadLeases
 }
 
 export function createContentStore (components: ContentStoreComponents): ContentStore {
@@ -89,9 +100,16 @@ export function createContentStore (components: ContentStoreComponents): Content
     yield await blockFiles!.getInto(cid, (bytes) => buffers.take(bytes))
   }
 
+  const leased = (cid: CID, source: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> =>
+    components.leases === undefined ? source : components.leases.read(cid.toString(), source)
+
   return {
     async add (bytes, signal) {
-      const tracking = createTrackingBlockstore(components.blockstore)
+      const { inUse } = components
+      const tracking = createTrackingBlockstore(components.blockstore, inUse && {
+        hold: (cid) => inUse.hold(blockFiles?.nameOf(cid) ?? cid.toString()),
+        writing: (write) => inUse.writing(write)
+      })
       try {
         const cid = await unixfs({ blockstore: tracking }).addByteStream(bytes, {
           signal,
@@ -99,7 +117,7 @@ export function createContentStore (components: ContentStoreComponents): Content
           rawLeaves: true,
           chunker: fixedSize({ chunkSize: CHUNK_SIZE })
         })
-        return { cid, discard: tracking.discard }
+        return { cid, discard: tracking.discard, settle: tracking.settle }
       } catch (err) {
         await tracking.discard()
         throw err
@@ -108,7 +126,7 @@ export function createContentStore (components: ContentStoreComponents): Content
 
     cat (cid, options = {}) {
       const blocks = options.lend === true && lending !== undefined ? lending : components.blockstore
-      return readFile(blocks, cid, { ...options, readAhead: options.network === true ? NETWORK_READ_AHEAD_BLOCKS : READ_AHEAD_BLOCKS })
+      return leased(cid, readFile(blocks, cid, { ...options, readAhead: options.network === true ? NETWORK_READ_AHEAD_BLOCKS : READ_AHEAD_BLOCKS }))
     },
 
     release (chunk) {
@@ -118,7 +136,7 @@ export function createContentStore (components: ContentStoreComponents): Content
     async readAll (cid, options = {}) {
       const chunks: Uint8Array[] = []
       let size = 0
-      for await (const chunk of readFile(components.blockstore, cid, { signal: options.signal, network: options.network })) {
+      for await (const chunk of leased(cid, readFile(components.blockstore, cid, { signal: options.signal, network: options.network }))) {
         size += chunk.byteLength
         if (options.maxBytes !== undefined && size > options.maxBytes) throw new RangeError(`document ${cid} is larger than ${options.maxBytes} bytes`)
         chunks.push(chunk)

@@ -1,9 +1,18 @@
-import { open, readFile } from 'node:fs/promises'
+import { open, readdir, readFile, stat, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { FsBlockstore } from 'blockstore-fs'
 import { NextToLast } from 'blockstore-fs/sharding'
 import { NotFoundError } from 'interface-store'
 import type { CID } from 'multiformats/cid'
+
+/** One block file as the directory holds it. */
+export interface BlockFile {
+  /** The file's name: the block's multihash, which is all the store keys blocks by. */
+  name: string
+  path: string
+  size: number
+  mtimeMs: number
+}
 
 /**
  * blockstore-fs, reading each block with one `readFile` instead of a 64 KiB read
@@ -14,9 +23,91 @@ export class WholeFileBlockstore extends FsBlockstore {
   // our own instance of the default layout: FsBlockstore keeps its own private
   readonly #sharding: NextToLast
 
+  #bytes = 0
+
   constructor (location: string, sharding = new NextToLast()) {
     super(location, { shardingStrategy: sharding })
     this.#sharding = sharding
+  }
+
+  /** Bytes in block files: counted at open, kept up to date by puts and deletes. */
+  get bytes (): number {
+    return this.#bytes
+  }
+
+  readonly #writing = new Map<string, Promise<void>>()
+
+  override async open (): Promise<void> {
+    await super.open()
+    this.#bytes = (await this.list()).reduce((sum, f) => sum + f.size, 0)
+  }
+
+  /** A block already here, or being written, is not written again: the same CID is the same bytes. */
+  override async put (cid: CID, bytes: Parameters<FsBlockstore['put']>[1], options?: { signal?: AbortSignal }): Promise<CID> {
+    const file = this.#file(cid)
+    const under = this.#writing.get(file)
+    if (under !== undefined) {
+      await under
+      return cid
+    }
+    if (await this.has(cid)) return cid
+    const written = (async () => {
+      await super.put(cid, bytes, options)
+      const { size } = await stat(file) // not `+= await`: that would add to the count as it was before the wait
+      this.#bytes += size
+    })()
+    this.#writing.set(file, written)
+    try {
+      await written
+    } finally {
+      this.#writing.delete(file)
+    }
+    return cid
+  }
+
+  override async delete (cid: CID, options?: { signal?: AbortSignal }): Promise<void> {
+    let size
+    try {
+      size = (await stat(this.#file(cid))).size
+    } catch {
+      return
+    }
+    await super.delete(cid, options)
+    this.#bytes -= size
+  }
+
+  /** Deletes a block file `list` gave; false when it was gone already. */
+  async remove (file: BlockFile): Promise<boolean> {
+    try {
+      await unlink(file.path)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false
+      throw err
+    }
+    this.#bytes -= file.size
+    return true
+  }
+
+  /** The file a block is kept in, by its name (`BlockFile.name`, `nameOf`). */
+  nameOf (cid: CID): string {
+    return this.#sharding.encode(cid).file
+  }
+
+  /** Every block file with its size and mtime, from the directory itself. */
+  async list (): Promise<BlockFile[]> {
+    const files: BlockFile[] = []
+    for (const dir of await readdir(this.path, { withFileTypes: true })) {
+      if (!dir.isDirectory()) continue
+      for (const name of await readdir(join(this.path, dir.name))) {
+        if (!name.endsWith(this.#sharding.extension)) continue // steno's temporary files, mid-write
+        const path = join(this.path, dir.name, name)
+        try {
+          const { size, mtimeMs } = await stat(path)
+          files.push({ name, path, size, mtimeMs })
+        } catch {} // deleted meanwhile
+      }
+    }
+    return files
   }
 
   override async * get (cid: CID, options?: { signal?: AbortSignal }): AsyncGenerator<Uint8Array> {

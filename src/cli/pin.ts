@@ -1,0 +1,77 @@
+import { parseArgs } from 'node:util'
+import { CliError, connectToNode, type NodeClient } from './node-client.ts'
+
+/**
+ * `dpm pin [PATH...]` and `dpm unpin PATH...`: what a pin names is a gateway
+ * path (`/npm/lodash/-/lodash-4.17.21.tgz`, `/v2/docker.io/library/alpine/manifests/3.20`).
+ * `pin` fetches each through the node first, so what is not cached yet is, then
+ * pins it; without paths it lists the pins.
+ */
+export async function runPin (args: string[]): Promise<number> {
+  return await run('pin', args, async (node, paths) => {
+    if (paths.length === 0) {
+      const { pins } = await node.call<{ pins: Array<{ key: string }> }>('GET', '/-/api/pins')
+      process.stdout.write(pins.length === 0 ? 'nothing is pinned\n' : pins.map((p) => `${p.key}\n`).join(''))
+      return 0
+    }
+    let failed = 0
+    for (const path of paths) {
+      try {
+        await warm(node, path)
+        const { key } = await node.call<{ key: string }>('POST', '/-/api/pins', { path })
+        process.stdout.write(`pinned ${path} (${key})\n`)
+      } catch (err) {
+        if (!(err instanceof CliError)) throw err
+        process.stderr.write(`dpm pin: ${path}: ${err.message}\n`)
+        failed++
+      }
+    }
+    return failed === 0 ? 0 : 1
+  })
+}
+
+export async function runUnpin (args: string[]): Promise<number> {
+  return await run('unpin', args, async (node, paths) => {
+    if (paths.length === 0) throw new UsageError('name at least one gateway path to unpin')
+    let failed = 0
+    for (const path of paths) {
+      try {
+        const { key } = await node.call<{ key: string }>('DELETE', '/-/api/pins', { path })
+        process.stdout.write(`unpinned ${path} (${key})\n`)
+      } catch (err) {
+        if (!(err instanceof CliError)) throw err
+        process.stderr.write(`dpm unpin: ${path}: ${err.message}\n`)
+        failed++
+      }
+    }
+    return failed === 0 ? 0 : 1
+  })
+}
+
+class UsageError extends Error {}
+
+async function run (name: string, args: string[], work: (node: NodeClient, paths: string[]) => Promise<number>): Promise<number> {
+  try {
+    const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { url: { type: 'string' }, config: { type: 'string', short: 'c' } } })
+    const node = await connectToNode({ url: values.url, configFile: values.config })
+    return await work(node, positionals)
+  } catch (err) {
+    if (err instanceof CliError) {
+      process.stderr.write(`dpm ${name}: ${err.message}\n`)
+      return 1
+    }
+    if (err instanceof UsageError || (err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS') === true) {
+      process.stderr.write(`dpm ${name}: ${(err as Error).message}\n`)
+      return 2
+    }
+    throw err
+  }
+}
+
+/** Fetches a path through the node (pull-through: afterwards it is cached), reading the body to its end. */
+async function warm (node: NodeClient, path: string): Promise<void> {
+  if (!path.startsWith('/')) throw new CliError('expected a gateway path starting with /')
+  const res = await node.fetch(path)
+  if (res.body !== null) for await (const _ of res.body);
+  if (!res.ok) throw new CliError(`the node answered ${res.status} when fetching it`)
+}

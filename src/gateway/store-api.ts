@@ -1,0 +1,82 @@
+import type { Context, Hono } from 'hono'
+import * as v from 'valibot'
+import { BadRequestError, DpmError, NotFoundError } from '../errors.ts'
+import type { LocalIndex } from '../index/local-index.ts'
+import type { FormatMount } from '../pull/format-mount.ts'
+import type { Pins } from '../store/pins.ts'
+import type { StoreKeeper } from '../store/store-keeper.ts'
+
+export interface StoreApiComponents {
+  mounts: FormatMount[]
+  index: Pick<LocalIndex, 'get'>
+  pins: Pins
+  keeper: Pick<StoreKeeper, 'collect'>
+}
+
+const PinRequest = v.object({
+  path: v.pipe(v.string('expected "path": a gateway path'), v.startsWith('/', 'expected a gateway path such as /npm/lodash/-/lodash-4.17.21.tgz'), v.maxLength(4096, 'the path is too long'))
+})
+
+/**
+ * The store's admin endpoints. Pins are named by gateway path — what a user
+ * knows — and kept by the index key the format parses it to:
+ * `GET /-/api/pins`, `POST /-/api/pins {"path"}`, `DELETE /-/api/pins {"path"}`
+ * (or `?path=`), and `POST /-/api/gc` to collect now. Mutations pass the admin guard.
+ */
+export function mountStoreApi (app: Hono, components: StoreApiComponents): void {
+  const { pins, index } = components
+
+  app.get('/-/api/pins', (c) => c.json({ pins: pins.list().map((key) => ({ key })) }))
+
+  app.post('/-/api/pins', answer(async (request) => {
+    const key = keyOf(await pathIn(request))
+    if (await index.get(key) === undefined) throw new NotFoundError(`${key} is not cached: fetch it through the gateway first (\`dpm pin\` does)`)
+    await pins.add(key)
+    return { key, pinned: true }
+  }))
+
+  app.delete('/-/api/pins', answer(async (request) => {
+    const key = keyOf(await pathIn(request))
+    if (!await pins.remove(key)) throw new NotFoundError(`${key} is not pinned`)
+    return { key, pinned: false }
+  }))
+
+  app.post('/-/api/gc', answer(async () => await components.keeper.collect()))
+
+  /** The index key of what a gateway path names, parsed by its format as a GET of it would be. */
+  function keyOf (path: string): string {
+    const url = new URL(path, 'http://node.invalid')
+    const mount = components.mounts.find((m) => url.pathname === m.adapter.prefix || url.pathname.startsWith(`${m.adapter.prefix}/`))
+    if (mount === undefined) throw new BadRequestError(`${url.pathname} is under no format this node serves`)
+    const target = mount.adapter.parse({ method: 'GET', path: path.split('?')[0]!.slice(mount.adapter.prefix.length) || '/', query: url.searchParams, headers: new Headers() }, mount.upstream)
+    if (target.kind === 'local') throw new BadRequestError(`${url.pathname} is answered by the node itself: there is nothing stored to pin`)
+    return target.key
+  }
+}
+
+/** A JSON answer, or the JSON error a bad request earns (anything else is the gateway's 500). */
+function answer (handle: (request: Request) => Promise<unknown>) {
+  return async (c: Context): Promise<Response> => {
+    try {
+      return c.json(await handle(c.req.raw))
+    } catch (err) {
+      if (err instanceof DpmError && err.status < 500) return c.json({ error: err.message }, err.status as 400)
+      throw err
+    }
+  }
+}
+
+async function pathIn (request: Request): Promise<string> {
+  const query = new URL(request.url).searchParams.get('path')
+  let body: unknown = query === null ? undefined : { path: query }
+  if (body === undefined) {
+    try {
+      body = await request.json()
+    } catch {
+      throw new BadRequestError('expected a JSON body {"path": "/<format>/..."} or ?path=')
+    }
+  }
+  const parsed = v.safeParse(PinRequest, body)
+  if (!parsed.success) throw new BadRequestError(v.summarize(parsed.issues))
+  return parsed.output.path
+}
