@@ -20,7 +20,9 @@ interface Listed { version: string, filename: string }
  * `Acquire-By-Hash`, as apt asks), then each wanted package's pool file — at the
  * version asked for, else the newest listed.
  */
-export async function prefetchApt (source: AptSource, wanted: AptWanted[], session: Session): Promise<void> {
+export async function prefetchApt (source: AptSource, asked: AptWanted[], session: Session): Promise<void> {
+  // two lists may name one package: it is looked up once
+  const wanted = [...new Map(asked.map((w) => [`${w.name}=${w.version ?? ''}`, w])).values()]
   const mount = `/apt/${source.name}`
   const suite = source.suite.split('/')
   const label = `${source.name} ${source.suite}`

@@ -9,18 +9,19 @@ const SDIST = /\.(tar\.gz|tar\.bz2|tar\.xz|tgz|zip)$/i
 interface PageFile { filename: string, hashes?: Record<string, string>, 'core-metadata'?: unknown }
 
 /**
- * Each pinned requirement: its simple page (PEP 691 JSON) through the node, then
- * the files of that version — the ones its `--hash=`es name, else all of them —
- * and the PEP 658 `.metadata` beside each that has one, as pip reads it first.
+ * Each project's simple page (PEP 691 JSON) through the node, once for all its
+ * pins; then for each pin the files of that version — the ones its `--hash=`es
+ * name, else all of them — and the PEP 658 `.metadata` beside each that has
+ * one, as pip reads it first.
  */
 export async function prefetchPypi (pins: PinnedRequirement[], session: Session): Promise<void> {
-  await Promise.all(pins.map(async (pin) => { await prefetchPin(pin, session) }))
+  const byProject = Map.groupBy(pins, (pin) => pin.project)
+  await Promise.all([...byProject].map(async ([project, pinsOf]) => { await prefetchProject(project, pinsOf, session) }))
 }
 
-async function prefetchPin (pin: PinnedRequirement, session: Session): Promise<void> {
-  const label = `${pin.project}==${pin.version}`
-  const page = gatewayPath('/pypi', ['simple', pin.project, ''])
-  const bytes = await session.read(page, label, { accept: JSON_PAGE })
+async function prefetchProject (project: string, pins: PinnedRequirement[], session: Session): Promise<void> {
+  const page = gatewayPath('/pypi', ['simple', project, ''])
+  const bytes = await session.read(page, pins.map((p) => `${p.project}==${p.version}`).join(', '), { accept: JSON_PAGE })
   if (bytes === undefined) return
   let files: PageFile[]
   try {
@@ -28,10 +29,14 @@ async function prefetchPin (pin: PinnedRequirement, session: Session): Promise<v
     if (!Array.isArray(json.files)) throw new Error('no files')
     files = json.files.filter((f): f is PageFile => typeof f === 'object' && f !== null && typeof f.filename === 'string')
   } catch {
-    session.fail({ label, path: page, error: 'the node sent a simple page that is not PEP 691 JSON' })
+    session.fail({ label: project, path: page, error: 'the node sent a simple page that is not PEP 691 JSON' })
     return
   }
+  await Promise.all(pins.map(async (pin) => { await prefetchPin(pin, page, files, session) }))
+}
 
+async function prefetchPin (pin: PinnedRequirement, page: string, files: PageFile[], session: Session): Promise<void> {
+  const label = `${pin.project}==${pin.version}`
   const chosen = pin.hashes.length > 0
     ? files.filter((f) => pin.hashes.some((h) => { const [algorithm, hex] = h.split(':'); return f.hashes?.[algorithm!]?.toLowerCase() === hex }))
     : files.filter((f) => { const version = versionOf(f.filename, pin.project); return version !== undefined && sameVersion(version, pin.version) })

@@ -13,17 +13,21 @@ export interface PrefetchOptions {
   apt?: AptSource
 }
 
-/** Every input at once, all through the session's one limiter; resolves when the last item has ended. */
+/**
+ * Every input at once, all through the session's one limiter, the inputs of one
+ * kind taken together (two lists of one suite read its index once); resolves
+ * when the last item has ended.
+ */
 export async function runPrefetch (inputs: PrefetchInput[], options: PrefetchOptions, session: Session): Promise<void> {
-  await Promise.all(inputs.map(async (input) => {
-    switch (input.kind) {
-      case 'npm': await Promise.all(input.tarballs.map(async (t) => await session.warm(t.path, `${t.name}@${t.version}`))); return
-      case 'pypi': await prefetchPypi(input.pins, session); return
-      case 'oci': await prefetchImages(input.images, options.platforms, session); return
-      case 'apt': {
-        if (options.apt === undefined) throw new Error('an apt list needs an apt source')
-        await prefetchApt(options.apt, input.packages, session)
-      }
-    }
-  }))
+  const tarballs = inputs.flatMap((i) => i.kind === 'npm' ? i.tarballs : [])
+  const pins = inputs.flatMap((i) => i.kind === 'pypi' ? i.pins : [])
+  const images = inputs.flatMap((i) => i.kind === 'oci' ? i.images : [])
+  const packages = inputs.flatMap((i) => i.kind === 'apt' ? i.packages : [])
+  if (packages.length > 0 && options.apt === undefined) throw new Error('an apt list needs an apt source')
+  await Promise.all([
+    ...tarballs.map(async (t) => await session.warm(t.path, `${t.name}@${t.version}`)),
+    prefetchPypi(pins, session),
+    prefetchImages(images, options.platforms, session),
+    packages.length === 0 ? undefined : prefetchApt(options.apt!, packages, session)
+  ])
 }

@@ -40,6 +40,8 @@ export interface Session {
 /** Index documents (simple pages, manifests, `InRelease`, `Packages.xz`) are small next to this. */
 const DEFAULT_MAX_DOCUMENT = 128 * 1024 * 1024
 const ERROR_BODY_BYTES = 4096
+/** Manifests, read again when two images share one, are kept; anything larger is let go once read. */
+const KEEP_DOCUMENT = 1024 * 1024
 
 /**
  * Every fetch of a run, through one limiter: at most `concurrency` requests to the
@@ -61,6 +63,8 @@ export function createSession (init: { client: Pick<NodeClient, 'fetch'>, concur
       running = limit(async () => await fetchOne(path, label, accept, mode === 'read' ? maxBytes : undefined)).then((done) => {
         items.push(done.item)
         progress.done(done.item)
+        // a large document is not held for a later reader: the planners read each page and index once
+        if ((done.bytes?.byteLength ?? 0) > KEEP_DOCUMENT) started.delete(key)
         return done
       })
       started.set(key, running)

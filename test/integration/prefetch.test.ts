@@ -165,7 +165,12 @@ describe('dpm prefetch', () => {
   it('a second run is all HIT, with the same items and bytes, and asks no upstream for anything', async () => {
     const first = summaryOf(await prefetch('--json', ...everything()))
     const upstreamBefore = [npm.requests.length, pypi.requests.length, oci.requests.length + oci.cdnRequests.length, apt.requests.length]
-    const run = await prefetch('--json', ...everything())
+    // more lists naming the same things add nothing: one page, one index, one fetch per path
+    const moreRequirements = join(dir, 'requirements-dev.txt')
+    await writeFile(moreRequirements, 'neo-util==1.0.0\nneo-lib==2.0.0\n')
+    const moreApt = join(dir, 'extra.apt')
+    await writeFile(moreApt, 'dpm-hello dpm-plus\n')
+    const run = await prefetch('--json', ...everything(), moreRequirements, moreApt, files.images)
     assert.equal(run.code, 0, run.stderr)
     const summary = summaryOf(run)
     assert.deepEqual(summary.byCache, { HIT: { items: total(), bytes: first.bytes } })
