@@ -162,7 +162,7 @@ export function createSwarmIndex (components: SwarmIndexComponents): SwarmIndex 
     const { key, at } = opened.payload as { key?: unknown, at?: unknown }
     if (typeof key !== 'string' || typeof at !== 'number') { rejected('payload', 'malformed withdrawal', signer); return }
     await peerIndex.remove(key, signer, at)
-    log.debug({ peer: signer, key }, 'a peer withdrew a record')
+    log.info({ peer: signer, key }, 'a peer withdrew a record')
   }
 
   async function acceptHead (envelope: Uint8Array): Promise<void> {
