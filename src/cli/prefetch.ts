@@ -14,10 +14,11 @@ export const PREFETCH_USAGE = `usage: dpm prefetch [options] FILE...
 Warms a running node's cache: fetches through its gateway what each FILE names,
 as the package managers would (local → swarm → upstream, verified, stored).
 
-  FILE                     package-lock.json / npm-shrinkwrap.json (npm),
-                           requirements*.txt with name==version pins (pypi),
-                           *.images / images*.txt, one image a line (oci),
-                           *.apt / apt*.txt, package names or name=version (apt)
+  FILE                     its kind by its name: package-lock.json, npm-shrinkwrap.json (npm);
+                           requirements*.txt, with name==version pins (pypi);
+                           *.images, images*.txt, one image a line (oci);
+                           *.apt, apt*.txt, package names or name=version (apt);
+                           - reads stdin (give its --format)
   --format npm|pypi|oci|apt  the kind of the FILEs after it, whatever their names
   --apt NAME SUITE         where apt lists are looked up: the node's /apt/NAME, a suite
   --component C            the apt component (default main)
@@ -57,8 +58,9 @@ export async function runPrefetchCommand (args: string[]): Promise<number> {
     return 2
   }
   if (options.files.length === 0) {
-    process.stderr.write(PREFETCH_USAGE)
-    return args.includes('--help') || args.includes('-h') ? 0 : 2
+    const help = args.includes('--help') || args.includes('-h')
+    ;(help ? process.stdout : process.stderr).write(PREFETCH_USAGE)
+    return help ? 0 : 2
   }
 
   const inputs: PrefetchInput[] = []

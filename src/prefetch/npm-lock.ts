@@ -1,3 +1,4 @@
+import validate from 'validate-npm-package-name'
 import { gatewayPath } from './gateway-path.ts'
 import { InputError } from './input-error.ts'
 import type { Skip } from './session.ts'
@@ -98,6 +99,8 @@ function tarballOf (name: string, entry: LockEntry): NpmTarball | string {
     name = match[1]!
     filename = match[2]!
   }
+  // what no registry serves, and what would step out of /npm/ as a path
+  if (!validate(name).validForOldPackages) return `not a valid package name (${name})`
   return { name, version, path: gatewayPath('/npm', [...name.split('/'), '-', filename]) }
 }
 

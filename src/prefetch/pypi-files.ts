@@ -27,7 +27,8 @@ async function prefetchProject (project: string, pins: PinnedRequirement[], sess
   try {
     const json = JSON.parse(new TextDecoder().decode(bytes)) as { files?: unknown }
     if (!Array.isArray(json.files)) throw new Error('no files')
-    files = json.files.filter((f): f is PageFile => typeof f === 'object' && f !== null && typeof f.filename === 'string')
+    // a file name is one path segment; anything else on a page is not a file to fetch
+    files = json.files.filter((f): f is PageFile => typeof f === 'object' && f !== null && typeof f.filename === 'string' && /^[^/\\]+$/.test(f.filename) && f.filename !== '.' && f.filename !== '..')
   } catch {
     session.fail({ label: project, path: page, error: 'the node sent a simple page that is not PEP 691 JSON' })
     return

@@ -23,7 +23,7 @@ const MAX_INPUT = 256 * 1024 * 1024
 export async function readInput (file: string, kind: InputKind): Promise<PrefetchInput> {
   let text: string
   try {
-    const bytes = await readFile(file)
+    const bytes = await readFile(file === '-' ? '/dev/stdin' : file)
     if (bytes.byteLength > MAX_INPUT) throw new Error(`larger than ${MAX_INPUT} bytes`)
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes)
   } catch (err) {

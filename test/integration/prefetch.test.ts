@@ -243,6 +243,7 @@ describe('dpm prefetch', () => {
       [[await write('prod.images', 'reg.test/UPPER:1\n')], /^dpm prefetch: \S*prod\.images: line 1: not a repository name/],
       [[await write('notes.txt', 'x\n')], /^dpm prefetch: \S*notes\.txt: cannot tell what kind of list this is by its name: give --format npm\|pypi\|oci\|apt before it$/],
       [[await write('tools.apt', 'curl\n')], /^dpm prefetch: \S*tools\.apt: an apt list needs --apt NAME SUITE/],
+      [['-'], /^dpm prefetch: -: cannot tell what kind of list this is by its name/],
       [[files.lock, '--format', 'pypi', notJson], /^dpm prefetch: \S*bad\/package-lock\.json: line 1: not a requirement/],
       [['--concurrency', '0', files.lock], /^dpm prefetch: --concurrency must be a whole number from 1 to 256 \(got "0"\)$/],
       [['--format', 'cargo', files.lock], /^dpm prefetch: --format must be one of npm, pypi, oci, apt \(got "cargo"\)$/],

@@ -26,7 +26,8 @@ describe('prefetch inputs: npm lockfiles', () => {
         'packages/linked': { name: 'linked', version: '0.0.1' },
         'node_modules/local': { version: 'file:../local', resolved: 'file:../local' },
         'node_modules/from-git': { version: '1.0.0', resolved: 'git+ssh://git@github.example/o/r.git#abc' },
-        'node_modules/remote': { version: '1.0.0', resolved: 'https://files.example/remote.tgz' }
+        'node_modules/remote': { version: '1.0.0', resolved: 'https://files.example/remote.tgz' },
+        'node_modules/sneaky': { name: '../../-/ping', version: '1.0.0' }
       }
     }
     const { tarballs, skipped } = parseNpmLock(JSON.stringify(lock), 'package-lock.json')
@@ -41,7 +42,8 @@ describe('prefetch inputs: npm lockfiles', () => {
       ['packages/linked', 'a workspace folder'],
       ['node_modules/local', 'a local dependency'],
       ['node_modules/from-git', 'a git dependency'],
-      ['node_modules/remote', 'not from a registry']
+      ['node_modules/remote', 'not from a registry'],
+      ['node_modules/sneaky', 'not a valid package name']
     ])
   })
 
