@@ -4,6 +4,7 @@ import type { Logger } from 'pino'
 import type { Activity } from '../node/activity.ts'
 import type { Metrics } from '../node/metrics.ts'
 import { nodeResponse } from './node-response.ts'
+import { requestIdOf } from './request-ids.ts'
 
 /** One `info` line per request, the response counter by format and X-Cache, and the dashboard's recent fetches. */
 export function accessLog (components: { log: Logger, metrics: Metrics, activity?: Activity, formatOf(path: string): string }): MiddlewareHandler {
@@ -16,6 +17,7 @@ export function accessLog (components: { log: Logger, metrics: Metrics, activity
     const ms = Math.round(performance.now() - started)
     if (cache !== undefined) components.activity?.record({ format, method: c.req.method, path: c.req.path, status, cache, ms })
     components.log.info({
+      id: requestIdOf(c),
       method: c.req.method,
       path: c.req.path,
       status,

@@ -10,6 +10,7 @@ import { adminGuard } from './admin-guard.ts'
 import { mountDashboard } from './dashboard/route.ts'
 import type { Health } from './health.ts'
 import { rawPath } from './raw-path.ts'
+import { requestIdOf, requestIds } from './request-ids.ts'
 import { serveFormat, type ServeFormatComponents } from './serve-format.ts'
 import { mountStatusApi } from './status-api.ts'
 import { mountStoreApi, type StoreApiComponents } from './store-api.ts'
@@ -35,6 +36,7 @@ export function createGateway (components: GatewayComponents): Hono {
   const formatOf = (path: string): string =>
     components.mounts.find((m) => path === m.adapter.prefix || path.startsWith(`${m.adapter.prefix}/`))?.adapter.name ?? 'node'
 
+  app.use(requestIds())
   app.use(accessLog({ ...components, formatOf }))
   app.use('/-/api/*', adminGuard(components.adminToken))
 
@@ -69,7 +71,7 @@ export function createGateway (components: GatewayComponents): Hono {
     return owner === undefined ? c.json({ error: 'not found' }, 404) : owner.handler(c)
   })
   app.onError((err, c) => {
-    components.log.error({ err }, 'unhandled error')
+    components.log.error({ id: requestIdOf(c), err }, 'unhandled error')
     return c.json({ error: 'internal error' }, 500)
   })
   return app

@@ -10,6 +10,7 @@ import type { Metrics } from '../node/metrics.ts'
 import type { DocumentRenderer } from './document-renderer.ts'
 import { nodeResponse } from './node-response.ts'
 import { rawPath } from './raw-path.ts'
+import { requestIdOf } from './request-ids.ts'
 import { requestSignal } from './request-signal.ts'
 import { sendArtifact } from './send-artifact.ts'
 import { countedBody, servedBytes } from './served-bytes.ts'
@@ -50,8 +51,8 @@ export function serveFormat (mount: FormatMount, components: ServeFormatComponen
       }
     } catch (err) {
       const error = toDpmError(err)
-      if (error.status === 500) components.log.error({ err: error.cause ?? error, path: c.req.path }, 'internal error')
-      else if (error.status >= 500) components.log.warn({ path: c.req.path, reason: error.message }, 'upstream failure')
+      if (error.status === 500) components.log.error({ id: requestIdOf(c), err: error.cause ?? error, path: c.req.path }, 'internal error')
+      else if (error.status >= 500) components.log.warn({ id: requestIdOf(c), path: c.req.path, reason: error.message }, 'upstream failure')
       const rendered = adapter.renderError(error, request)
       return new Response(rendered.body, { status: rendered.status, headers: { ...rendered.headers, 'content-type': rendered.contentType } })
     }
@@ -89,7 +90,10 @@ export function serveFormat (mount: FormatMount, components: ServeFormatComponen
     const sent = servedBytes(components.metrics, adapter.name, served.status)
     const outgoing = nodeResponse(c)
     if (outgoing === undefined) return new Response(countedBody(body, sent), { status, headers })
-    void sendArtifact(outgoing, { status, headers, body }, served.release, components.log, sent)
+    // written past Hono, so the id its middleware would add goes in here
+    const id = requestIdOf(c)
+    if (id !== undefined) headers.set('x-request-id', id)
+    void sendArtifact(outgoing, { status, headers, body }, served.release, id === undefined ? components.log : components.log.child({ id, path: c.req.path }), sent)
     return RESPONSE_ALREADY_SENT
   }
 }

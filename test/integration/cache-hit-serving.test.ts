@@ -110,6 +110,23 @@ describe('serving cache hits from reused buffers', () => {
     assert.deepEqual(lines.map((l) => [l.status, l.cache]), [[200, 'HIT'], [206, 'HIT']])
   })
 
+  it('gives every request an id, in its response and its log line; a sane id the client sent is kept', async () => {
+    const before = dpm.logs.length
+    const hit = await fetch(url())
+    await hit.arrayBuffer()
+    const mine = await fetch(`${dpm.url}/npm/big`, { headers: { 'x-request-id': 'build-42-step-7' } })
+    await mine.arrayBuffer()
+    const hostile = await fetch(`${dpm.url}/npm/big`, { headers: { 'x-request-id': 'a b"<script>' } })
+    await hostile.arrayBuffer()
+    await sleep(50)
+    const lines = dpm.logs.slice(before).filter((l) => l.msg === 'request')
+    const hitId = hit.headers.get('x-request-id')
+    assert.match(hitId ?? '', /^[0-9a-f-]{36}$/, 'a hit written straight to the socket carries one too')
+    assert.equal(mine.headers.get('x-request-id'), 'build-42-step-7')
+    assert.match(hostile.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/, 'an id with odd characters is replaced')
+    assert.deepEqual(lines.map((l) => l.id), [hitId, 'build-42-step-7', hostile.headers.get('x-request-id')])
+  })
+
   it('cuts the connection when a block is missing midway: a short body, never a complete-looking one', async () => {
     await rm(await leafFile(tarball, 6))
     const [broken, whole] = await Promise.all([slowGet(url()), slowGet(`${dpm.url}/npm/other/-/other-1.0.0.tgz`)])
