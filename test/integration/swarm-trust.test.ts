@@ -151,6 +151,48 @@ describe('who the swarm believes', () => {
     assert.equal(await metric(victim.url, /^dpm_peers_connected (\d+)$/m), peers, 'the peers gauge agrees with /-/health')
   })
 
+  it('stays correct and responsive while a peer floods it with records', async () => {
+    const evilPeer = peerIdFromPrivateKey(evilKey).toString()
+    const stranger = await generateKeyPair('Ed25519')
+    const strangerPeer = peerIdFromPrivateKey(stranger).toString()
+    const cached = `${victim.url}/npm/decoy/-/decoy-1.0.0.tgz`
+    await (await fetch(cached)).arrayBuffer()
+    const rejectedBefore = await rejections(victim.url, 'untrusted') + await rejections(victim.url, 'payload') + await rejections(victim.url, 'signature')
+
+    // 3,000 messages as fast as gossip takes them: undecodable bytes, records of an
+    // untrusted signer, tampered signatures, and trusted records for keys nobody asked about
+    const flood = (async () => {
+      for (let i = 0; i < 3000; i++) {
+        let data: Uint8Array
+        const record = { ...recordFor(i % 4 === 1 ? strangerPeer : evilPeer, 'bafkqaaa', 1), key: `npm:tarball:flood-${i}/-/flood-${i}-1.0.0.tgz` }
+        if (i % 4 === 0) data = randomBytes(64)
+        else if (i % 4 === 1) data = dagCbor.encode({ t: 'record', e: await seal(INDEX_RECORD, record, stranger) })
+        else {
+          const envelope = await seal(INDEX_RECORD, record, evilKey)
+          if (i % 4 === 2) envelope[envelope.byteLength - 1]! ^= 0xff
+          data = dagCbor.encode({ t: 'record', e: envelope })
+        }
+        await injector.services.pubsub.publish(INDEX_TOPIC, data).catch(() => {})
+        if (i % 100 === 0) await sleep(1) // let the sockets drain: a flood, not a local stall
+      }
+    })()
+    // meanwhile the gateway answers as ever, byte for byte
+    let served = 0
+    while (served < 40) {
+      const response = await fetch(cached)
+      assert.equal(response.status, 200)
+      assert.equal(response.headers.get('x-cache'), 'HIT')
+      assert.equal(sha('sha512', new Uint8Array(await response.arrayBuffer())), sha('sha512', decoy))
+      served++
+    }
+    await flood
+    await waitFor('the flood to be judged', async () => await rejections(victim.url, 'untrusted') + await rejections(victim.url, 'payload') + await rejections(victim.url, 'signature') > rejectedBefore + 100)
+    assert.equal((await health(victim.url)).peers >= 1, true, 'still in the swarm')
+    assert.equal((await fetch(`${victim.url}/-/health`)).status, 200)
+    // a flooded key that names nothing real is still answered by the upstream's truth: not published
+    assert.equal((await fetch(`${victim.url}/npm/flood-2/-/flood-2-1.0.0.tgz`)).status, 404)
+  })
+
   it('refuses connections from a node without the swarm key, or with another', async () => {
     const target = multiaddr((await health(victim.url)).multiaddrs[0]!)
     const keyless = await createLibp2p({ transports: [tcp()], connectionEncrypters: [noise()], streamMuxers: [yamux()] })
