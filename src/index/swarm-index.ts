@@ -11,7 +11,7 @@ import type { LocalIndex } from './local-index.ts'
 import { encodeManifest } from './metadata-manifest.ts'
 import type { PeerIndex } from './peer-index.ts'
 import { fromPayload, toPayload } from './record-codec.ts'
-import { EnvelopeError, INDEX_HEAD, INDEX_RECORD, INDEX_WITHDRAWAL, open, seal } from './signed-envelope.ts'
+import { EnvelopeError, INDEX_HEAD, INDEX_RECORD, INDEX_WITHDRAWAL, open, seal, type EnvelopeKind } from './signed-envelope.ts'
 import { readSnapshot, writeSnapshot } from './index-snapshot.ts'
 import type { TrustPolicy } from './trust-policy.ts'
 
@@ -128,18 +128,30 @@ export function createSwarmIndex (components: SwarmIndexComponents): SwarmIndex 
     }, SNAPSHOT_DELAY_MS)
   }
 
-  /** Verifies and stores one envelope; `expected` is the peer whose snapshot it came in. */
-  async function accept (envelope: Uint8Array, expected?: string): Promise<void> {
+  /**
+   * An envelope's signer and payload, when it is validly signed by a trusted
+   * peer other than this node; any other is counted and logged as rejected
+   * (`what` names the kind in the log), or ignored when it is this node's own.
+   */
+  async function openTrusted (kind: EnvelopeKind, envelope: Uint8Array, what: string, from?: string): Promise<{ signer: string, payload: unknown } | undefined> {
     let opened
     try {
-      opened = await open(INDEX_RECORD, envelope)
+      opened = await open(kind, envelope)
     } catch (err) {
-      rejected('signature', (err as EnvelopeError).message, expected)
-      return
+      rejected('signature', `${what}${(err as EnvelopeError).message}`, from)
+      return undefined
     }
     const signer = opened.signer.toString()
-    if (signer === peerId) return
-    if (!trust(signer)) { rejected('untrusted', `signed by ${signer}`, signer); return }
+    if (signer === peerId) return undefined
+    if (!trust(signer)) { rejected('untrusted', `${what}signed by ${signer}`, signer); return undefined }
+    return { signer, payload: opened.payload }
+  }
+
+  /** Verifies and stores one envelope; `expected` is the peer whose snapshot it came in. */
+  async function accept (envelope: Uint8Array, expected?: string): Promise<void> {
+    const opened = await openTrusted(INDEX_RECORD, envelope, '', expected)
+    if (opened === undefined) return
+    const { signer } = opened
     const record = fromPayload(opened.payload)
     if (record === undefined || record.peer !== signer || (expected !== undefined && expected !== signer)) {
       rejected('payload', 'malformed record, or one that names another peer than its signer', signer)
@@ -149,16 +161,9 @@ export function createSwarmIndex (components: SwarmIndexComponents): SwarmIndex 
   }
 
   async function acceptWithdrawal (envelope: Uint8Array): Promise<void> {
-    let opened
-    try {
-      opened = await open(INDEX_WITHDRAWAL, envelope)
-    } catch (err) {
-      rejected('signature', `withdrawal: ${(err as Error).message}`)
-      return
-    }
-    const signer = opened.signer.toString()
-    if (signer === peerId) return
-    if (!trust(signer)) { rejected('untrusted', `withdrawal signed by ${signer}`, signer); return }
+    const opened = await openTrusted(INDEX_WITHDRAWAL, envelope, 'withdrawal: ')
+    if (opened === undefined) return
+    const { signer } = opened
     const { key, at } = opened.payload as { key?: unknown, at?: unknown }
     if (typeof key !== 'string' || typeof at !== 'number') { rejected('payload', 'malformed withdrawal', signer); return }
     await peerIndex.remove(key, signer, at)
@@ -166,16 +171,9 @@ export function createSwarmIndex (components: SwarmIndexComponents): SwarmIndex 
   }
 
   async function acceptHead (envelope: Uint8Array): Promise<void> {
-    let opened
-    try {
-      opened = await open(INDEX_HEAD, envelope)
-    } catch (err) {
-      rejected('signature', `head: ${(err as Error).message}`)
-      return
-    }
-    const signer = opened.signer.toString()
-    if (signer === peerId) return
-    if (!trust(signer)) { rejected('untrusted', `head signed by ${signer}`, signer); return }
+    const opened = await openTrusted(INDEX_HEAD, envelope, 'head: ')
+    if (opened === undefined) return
+    const { signer } = opened
     const payload = opened.payload as { root?: unknown, seq?: unknown }
     const root = CID.asCID(payload?.root)
     if (root == null || typeof payload.seq !== 'number') { rejected('payload', 'malformed head', signer); return }
