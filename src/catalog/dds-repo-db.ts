@@ -137,7 +137,7 @@ export interface NewDdsPackage {
 }
 
 export class DuplicatePackageError extends Error {
-  static name = 'DuplicatePackageError'
+  static override name = 'DuplicatePackageError'
   override name = 'DuplicatePackageError'
 }
 
