@@ -148,6 +148,7 @@ export interface DdsRepoDb {
   add(pkg: NewDdsPackage): void
   /** False when there was no such package. */
   remove(name: string, version: string): boolean
+  /** Compacts and closes; again is a no-op. */
   close(): void
 }
 
@@ -210,6 +211,7 @@ function handle (db: DatabaseSync): DdsRepoDb {
       return Number(changes) > 0
     },
     close () {
+      if (!db.isOpen) return
       // dds compacts before it compresses: a smaller repo.db.gz for every client
       db.exec('VACUUM')
       db.close()

@@ -15,6 +15,8 @@ const USAGE = `usage: dpm <command>
   pin [PATH...]            fetch and pin gateway paths so they are never evicted (no PATH: list the pins)
   unpin PATH...            let pinned paths be evicted again
   gc [--url URL] [--json]  enforce the store's size limit now (DPM_MAX_STORE)
+  repoman init|ls|import|add|remove DIR ...
+                           manage a static dds repository directory (repoman --help)
 `
 
 const commands: Record<string, (args: string[]) => Promise<number>> = {
@@ -25,7 +27,9 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
   unpin: runUnpin,
   gc: runGc,
   'swarm-key': runSwarmKey,
-  prefetch: runPrefetchCommand
+  prefetch: runPrefetchCommand,
+  // loaded when run: SQLite, tar and JSON5 are for this command alone
+  repoman: async (args) => await (await import('./repoman.ts')).runRepoman(args)
 }
 
 const [name, ...args] = process.argv.slice(2)
