@@ -33,7 +33,7 @@ export interface CollectReport {
 export interface StoreKeeper {
   readonly limitBytes: number
   usedBytes(): number
-  /** Collects now (one collection at a time: callers meanwhile share it). */
+  /** Collects now: after any collection already under way (which began before the caller asked), a fresh one that callers meanwhile share. */
   collect(): Promise<CollectReport>
   /** Something was stored: collect soon if the store is over its limit. */
   stored(): void
@@ -68,6 +68,12 @@ export interface StoreKeeperInit {
   recentMs?: number
 }
 
+/**
+ * A store over its limit with nothing it may evict (all pinned, being read or
+ * just used) would otherwise mark the whole index again after every fill.
+ */
+const STUCK_BACKOFF_MS = 30_000
+
 export function createStoreKeeper (components: StoreKeeperComponents, init: StoreKeeperInit): StoreKeeper {
   const { index, blockFiles, pins, clock, leases, inUse, log } = components
   const now = components.now ?? Date.now
@@ -77,6 +83,8 @@ export function createStoreKeeper (components: StoreKeeperComponents, init: Stor
   const recentMs = init.recentMs ?? 10_000
   let running: Promise<CollectReport> | undefined
   let again = false
+  /** After a collection that could not get under the limit, fills start another only later, or once the store grew by a tenth of its limit. */
+  let stuck: { until: number, bytes: number } | undefined
 
   const readBlock = async (cid: CID): Promise<Uint8Array> => {
     const chunks: Uint8Array[] = []
@@ -161,6 +169,7 @@ export function createStoreKeeper (components: StoreKeeperComponents, init: Stor
       overLimit: blockFiles.bytes > limitBytes
     }
     if (evicted.length > 0 || deletedBlocks > 0) log.info({ evicted: evicted.length, deletedBlocks, freedBytes, usedBytes: report.usedBytes, limitBytes }, 'store collected')
+    stuck = report.overLimit ? { until: Date.now() + STUCK_BACKOFF_MS, bytes: report.usedBytes } : undefined
     if (report.overLimit) log.warn({ usedBytes: report.usedBytes, limitBytes }, 'the store is over its limit with nothing more it may evict (pinned, being read, or just used)')
     return report
   }
@@ -179,9 +188,14 @@ export function createStoreKeeper (components: StoreKeeperComponents, init: Stor
   return {
     limitBytes,
     usedBytes: () => blockFiles.bytes,
-    collect,
+    async collect () {
+      const under = running
+      if (under !== undefined) await under.catch(() => {})
+      return await collect()
+    },
     stored () {
       if (blockFiles.bytes <= limitBytes) return
+      if (stuck !== undefined && Date.now() < stuck.until && blockFiles.bytes < stuck.bytes + (limitBytes - lowWater)) return
       if (running !== undefined) { again = true; return }
       collect().catch((err: Error) => log.error({ err }, 'store collection failed'))
     }

@@ -32,6 +32,11 @@ describe('a bounded store (DPM_MAX_STORE)', () => {
     assert.equal(status, 200)
     return json
   }
+  const cachedTarballs = async (): Promise<string[]> => {
+    const keys: string[] = []
+    for await (const record of dpm.node.index.all()) if (record.key.endsWith('.tgz')) keys.push(record.key)
+    return keys.sort()
+  }
   const usage = async (): Promise<number> => Number(/^dpm_store_bytes (\d+)$/m.exec(await (await fetch(`${dpm.url}/-/metrics`)).text())?.[1])
 
   before(async () => {
@@ -52,9 +57,8 @@ describe('a bounded store (DPM_MAX_STORE)', () => {
     assert.equal((await get('d')).cache, 'MISS') // 12 MiB: over the limit, but nothing is old enough to go yet
     dpm.advance(60_000)
 
-    const report = await gc()
-    const evicted = report.evicted.filter((e) => e.key.endsWith('.tgz')).map((e) => e.key)
-    assert.deepEqual(evicted, [tarballKey('b'), tarballKey('c')], 'b and c, the least recently used tarballs, oldest first, and no others')
+    const report = await gc() // the node may have collected by itself already: what counts is what is left
+    assert.deepEqual(await cachedTarballs(), [tarballKey('a'), tarballKey('d')], 'b and c, the least recently used tarballs, went, and no others')
     assert.ok(report.usedBytes <= report.limitBytes, `${report.usedBytes} bytes used of ${report.limitBytes}`)
     assert.equal(report.overLimit, false)
     assert.equal(await usage(), report.usedBytes, 'dpm_store_bytes says what the collection left')
@@ -82,7 +86,7 @@ describe('a bounded store (DPM_MAX_STORE)', () => {
 
   it('leaves no record whose blocks are gone', async () => {
     await gc()
-    const keys = (await (await fetch(`${dpm.url}/-/api/search?q=*`)).json() as { results: Array<{ key: string }> }).results.map((r) => r.key)
+    const keys = await cachedTarballs()
     await dpm.stop()
     const report = await verifyStore(dpm.dataDir)
     assert.deepEqual(report.bad, [])
