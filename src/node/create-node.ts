@@ -6,6 +6,7 @@ import { createServer } from 'node:http'
 import type { Logger } from 'pino'
 import aptPlugin from '../../formats/apt/index.ts'
 import cargoPlugin from '../../formats/cargo/index.ts'
+import ddsPlugin from '../../formats/dds/index.ts'
 import ociPlugin from '../../formats/oci/index.ts'
 import pypiPlugin from '../../formats/pypi/index.ts'
 import { npmAdapter } from '../../formats/npm/index.ts'
@@ -53,7 +54,7 @@ export interface DpmNode {
 }
 
 /** Formats that ship with the node but are built on the plugin API alone. */
-const BUILTIN_PLUGINS = [{ name: 'pypi', factory: pypiPlugin }, { name: 'apt', factory: aptPlugin }, { name: 'oci', factory: ociPlugin }, { name: 'cargo', factory: cargoPlugin }]
+const BUILTIN_PLUGINS = [{ name: 'pypi', factory: pypiPlugin }, { name: 'apt', factory: aptPlugin }, { name: 'oci', factory: ociPlugin }, { name: 'cargo', factory: cargoPlugin }, { name: 'dds', factory: ddsPlugin }]
 
 /** How long in-flight responses may run on after a stop before their connections are cut. */
 const SHUTDOWN_GRACE_MS = 10_000

@@ -1,5 +1,6 @@
 import JSON5 from 'json5'
-import { isVersion, parseDependency } from '../catalog/dds-version-range.ts'
+import { isPackageName, isPackageVersion } from '../catalog/dds-package-id.ts'
+import { parseDependency } from '../catalog/dds-version-range.ts'
 import { RepomanError } from './errors.ts'
 
 /** The file names dds looks for, in the order it prefers them. */
@@ -7,12 +8,7 @@ export const MANIFEST_NAMES = ['package.json5', 'package.jsonc', 'package.json']
 /** A manifest is a few lines: anything bigger is not one. */
 export const MAX_MANIFEST_BYTES = 1024 * 1024
 
-/** dds's package names: lower case, words joined by `.`, `_` or `-`; safe as a path segment. */
-const NAME = /^[a-z][a-z0-9]*([._-][a-z0-9]+)*$/
-const MAX_NAME = 128
-
-export const isPackageName = (s: string): boolean => s.length <= MAX_NAME && NAME.test(s)
-export const isPackageVersion = (s: string): boolean => s.length <= MAX_NAME && isVersion(s)
+export { isPackageName, isPackageVersion }
 
 export interface PackageManifest {
   name: string

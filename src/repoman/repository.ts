@@ -4,6 +4,7 @@ import { mkdir, rename, rm, rmdir, stat } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 import { Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
+import { isRepositoryName } from '../catalog/dds-package-id.ts'
 import { createDdsRepoDb, DuplicatePackageError, openDdsRepoDb, readDdsRepository, writeRepoDbGz, type DdsPackage, type DdsRepoDb } from '../catalog/dds-repo-db.ts'
 import { manifestOfArchive } from './archive-manifest.ts'
 import { RepomanError } from './errors.ts'
@@ -13,15 +14,13 @@ import { isPackageName, isPackageVersion, type PackageManifest } from './manifes
 
 /** What dds's repoman writes when a package declares none. */
 const NO_DESCRIPTION = '[No description]'
-/** A name that can also be the repository's gateway path (`/dds/<name>/`) and a `DPM_DDS_UPSTREAMS` entry. */
-const REPO_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/
 
 const dbOf = (dir: string): string => join(dir, 'repo.db')
 const sdistOf = (dir: string, name: string, version: string): string => join(dir, 'pkg', name, version, 'sdist.tar.gz')
 
 /** `repoman init DIR --name N`: a new, empty repository. */
 export async function initRepository (dir: string, name: string): Promise<void> {
-  if (!REPO_NAME.test(name)) throw new RepomanError(`invalid repository name "${name}" (lower-case letters, digits, "-" and "_", up to 64)`)
+  if (!isRepositoryName(name)) throw new RepomanError(`invalid repository name "${name}" (lower-case letters, digits, "-" and "_", up to 64)`)
   if (await exists(dbOf(dir))) throw new RepomanError(`${dir} is a repository already (${dbOf(dir)} exists)`)
   await mkdir(join(dir, 'pkg'), { recursive: true })
   let db: DdsRepoDb
