@@ -12,6 +12,8 @@ export interface StaticFiles {
   up: boolean
   /** Paths requested, in order. */
   requests: string[]
+  /** How many conditional requests were answered 304. */
+  notModified: number
   close(): Promise<void>
 }
 
@@ -21,7 +23,7 @@ export interface StaticFiles {
  */
 export async function startStaticFiles (root: string): Promise<StaticFiles> {
   const sockets = new Set<Socket>()
-  const files: StaticFiles = { url: '', up: true, requests: [], close: async () => {} }
+  const files: StaticFiles = { url: '', up: true, requests: [], notModified: 0, close: async () => {} }
   const server: Server = createServer((req, res) => {
     if (!files.up) { req.socket.destroy(); return }
     const path = decodeURIComponent((req.url ?? '/').split('?')[0]!)
@@ -32,7 +34,7 @@ export async function startStaticFiles (root: string): Promise<StaticFiles> {
       if (!s.isFile()) { res.writeHead(404).end(); return }
       const etag = `"${s.size.toString(16)}-${Math.floor(s.mtimeMs).toString(16)}"`
       const lastModified = s.mtime.toUTCString()
-      if (req.headers['if-none-match'] === etag) { res.writeHead(304, { etag, 'last-modified': lastModified }).end(); return }
+      if (req.headers['if-none-match'] === etag) { files.notModified++; res.writeHead(304, { etag, 'last-modified': lastModified }).end(); return }
       res.writeHead(200, { 'content-length': s.size, etag, 'last-modified': lastModified, 'content-type': 'application/octet-stream' })
       if (req.method === 'HEAD') { res.end(); return }
       createReadStream(file).pipe(res)
