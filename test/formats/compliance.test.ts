@@ -1,5 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { AddressInfo } from 'node:net'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { after } from 'node:test'
@@ -7,9 +10,12 @@ import type { FormatPluginFactory } from '../../formats/index.ts'
 import { describeAdapterCompliance } from '../../formats/testing/compliance.ts'
 import { startAptRepository } from '../helpers/apt-repository.ts'
 import { startCargoRegistry } from '../helpers/cargo-registry.ts'
+import { makeSdist } from '../helpers/dds-packages.ts'
 import { startFakeNpmRegistry } from '../helpers/fake-npm-registry.ts'
 import { startOciRegistry } from '../helpers/oci-registry.ts'
+import { startStaticFiles } from '../helpers/static-files.ts'
 import { startStaticPypi } from '../helpers/static-pypi.ts'
+import { importArchive, initRepository } from '../../src/repoman/repository.ts'
 
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex')
 const hostOf = (url: string): string => new URL(url).host
@@ -105,6 +111,24 @@ describeAdapterCompliance('oci', {
   upstreamHosts: [hostOf(oci.url)]
 })
 
+// dds, built in on the plugin API: a repository made by repoman behind a static server
+const ddsRoot = await mkdtemp(join(tmpdir(), 'dpm-compliance-dds-'))
+await initRepository(join(ddsRoot, 'test'), 'test')
+await importArchive(join(ddsRoot, 'test'), await makeSdist({ name: 'acme-base', version: '1.0.0' }))
+await importArchive(join(ddsRoot, 'test'), await makeSdist({ name: 'acme-bad', version: '1.0.0' }))
+await writeFile(join(ddsRoot, 'test', 'pkg', 'acme-bad', '1.0.0', 'sdist.tar.gz'), randomBytes(400))
+const dds = await startStaticFiles(ddsRoot)
+describeAdapterCompliance('dds', {
+  env: { DPM_DDS_UPSTREAMS: `test=${dds.url}test/` },
+  prefix: '/dds',
+  metadata: ['/test/repo.db.gz'],
+  artifacts: [{ path: '/test/pkg/acme-base/1.0.0/sdist.tar.gz', sha256: sha256(await readFile(join(ddsRoot, 'test', 'pkg', 'acme-base', '1.0.0', 'sdist.tar.gz'))) }],
+  corruptArtifact: '/test/pkg/acme-bad/1.0.0/sdist.tar.gz',
+  bad: [...BAD_PATHS, '/test/pkg/..%2f..%2fx/1.0.0/sdist.tar.gz', '/test/pkg/acme-base/not-a-version/sdist.tar.gz', '/test/pkg/acme%2fbase/1.0.0/sdist.tar.gz', '/Test/repo.db.gz', `/test/pkg/${'a'.repeat(300)}/1.0.0/sdist.tar.gz`],
+  upstreamRequests: () => dds.requests.length,
+  upstreamHosts: [hostOf(dds.url)]
+})
+
 // an outside plugin, loaded as a package from a local path: a directory of files with a SHA256SUMS list
 const files = new Map([['tool-1.0.tar.gz', randomBytes(4000)], ['broken.bin', randomBytes(300)]])
 const sumsList = [...files].map(([name, bytes]) => `${name === 'broken.bin' ? sha256(randomBytes(1)) : sha256(bytes)}  ${name}`).join('\n') + '\n'
@@ -136,5 +160,7 @@ after(async () => {
   await pypi.close()
   await apt.close()
   await oci.close()
+  await dds.close()
+  await rm(ddsRoot, { recursive: true, force: true })
   await new Promise((resolve) => sumsServer.close(resolve))
 })
