@@ -40,8 +40,8 @@ async function unxz (bytes: AsyncIterable<Uint8Array>, api: PluginApi): Promise<
   }
 }
 
-/** Deb822 paragraphs, as text: a blank line between them. */
-async function * stanzas (text: AsyncIterable<Buffer | string>): AsyncGenerator<string> {
+/** Deb822 paragraphs, as text: a blank line between them (also read by the package catalog). */
+export async function * stanzas (text: AsyncIterable<Buffer | string>): AsyncGenerator<string> {
   const decoder = new TextDecoder()
   let rest = ''
   for await (const chunk of text) {
@@ -56,7 +56,7 @@ async function * stanzas (text: AsyncIterable<Buffer | string>): AsyncGenerator<
 interface PoolEntry { path: string, sha256: string, size: number }
 
 /** A field's first line; field names are case-insensitive. */
-const field = (stanza: string, name: string): string | undefined => fieldPattern(name).exec(stanza)?.[1]
+export const field = (stanza: string, name: string): string | undefined => fieldPattern(name).exec(stanza)?.[1]
 const patterns = new Map<string, RegExp>()
 function fieldPattern (name: string): RegExp {
   let pattern = patterns.get(name)

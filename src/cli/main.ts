@@ -1,6 +1,8 @@
 import { runGc } from './gc.ts'
 import { runPin, runUnpin } from './pin.ts'
+import { runPkg } from './pkg.ts'
 import { runPrefetchCommand } from './prefetch.ts'
+import { runRepo } from './repo.ts'
 import { runStatus } from './status.ts'
 import { runSwarmKey } from './swarm-key.ts'
 
@@ -15,6 +17,9 @@ const USAGE = `usage: dpm <command>
   pin [PATH...]            fetch and pin gateway paths so they are never evicted (no PATH: list the pins)
   unpin PATH...            let pinned paths be evicted again
   gc [--url URL] [--json]  enforce the store's size limit now (DPM_MAX_STORE)
+  repo add URL [--format F] [--name N] [--no-update], repo ls, repo remove NAME, repo update
+                           manage the upstream repositories of a running node's package catalog (repo --help)
+  pkg search [GLOB]        search the catalog's packages by a case-insensitive glob (default *)
   repoman init|ls|import|add|remove DIR ...
                            manage a static dds repository directory (repoman --help)
 `
@@ -26,6 +31,8 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
   pin: runPin,
   unpin: runUnpin,
   gc: runGc,
+  repo: runRepo,
+  pkg: runPkg,
   'swarm-key': runSwarmKey,
   prefetch: runPrefetchCommand,
   // loaded when run: SQLite, tar and JSON5 are for this command alone

@@ -1,5 +1,6 @@
 import { Hono } from 'hono'
 import type { Logger } from 'pino'
+import type { Catalog } from '../catalog/catalog.ts'
 import type { Activity } from '../node/activity.ts'
 import type { Metrics } from '../node/metrics.ts'
 import type { NodeStatus } from '../node/node-status.ts'
@@ -12,6 +13,7 @@ import type { Health } from './health.ts'
 import { rawPath } from './raw-path.ts'
 import { requestIdOf, requestIds } from './request-ids.ts'
 import { serveFormat, type ServeFormatComponents } from './serve-format.ts'
+import { mountReposApi } from './repos-api.ts'
 import { mountStatusApi } from './status-api.ts'
 import { mountStoreApi, type StoreApiComponents } from './store-api.ts'
 
@@ -28,6 +30,8 @@ export interface GatewayComponents extends ServeFormatComponents {
   store?: Omit<StoreApiComponents, 'mounts' | 'index'>
   /** `DPM_ADMIN_TOKEN`: mutating `/-/api/` calls need it; without one, only loopback callers may make them. */
   adminToken?: string
+  /** The package catalog: `/-/api/repos`, and the packages `/-/api/search` and the dashboard find. */
+  catalog?: Catalog
 }
 
 /** The node's HTTP face: each format under its prefix, plus the node's own `/-/` endpoints. */
@@ -53,9 +57,10 @@ export function createGateway (components: GatewayComponents): Hono {
   }
   if (components.status !== undefined && components.index !== undefined) {
     const status = components.status
-    mountStatusApi(app, { status, index: components.index })
-    mountDashboard(app, { status, index: components.index })
+    mountStatusApi(app, { status, index: components.index, catalog: components.catalog })
+    mountDashboard(app, { status, index: components.index, catalog: components.catalog })
   }
+  if (components.catalog !== undefined) mountReposApi(app, { catalog: components.catalog })
 
   const formats = components.mounts.map((mount) => ({ prefix: mount.adapter.prefix, handler: serveFormat(mount, components) }))
   for (const { prefix, handler } of formats) {

@@ -6,11 +6,13 @@ import { createServer } from 'node:http'
 import type { Logger } from 'pino'
 import aptPlugin from '../../formats/apt/index.ts'
 import cargoPlugin from '../../formats/cargo/index.ts'
-import ddsPlugin from '../../formats/dds/index.ts'
+import { createDdsPlugin } from '../../formats/dds/index.ts'
 import ociPlugin from '../../formats/oci/index.ts'
 import pypiPlugin from '../../formats/pypi/index.ts'
 import { npmAdapter } from '../../formats/npm/index.ts'
+import { createCatalog } from '../catalog/catalog.ts'
 import { loadPlugins } from '../plugins/load-plugins.ts'
+import { hostArchitecture } from '../prefetch/apt-packages.ts'
 import { createListings } from '../pull/listings.ts'
 import type { NodeSettings } from '../config/load-settings.ts'
 import { createDocumentRenderer } from '../gateway/document-renderer.ts'
@@ -54,7 +56,7 @@ export interface DpmNode {
 }
 
 /** Formats that ship with the node but are built on the plugin API alone. */
-const BUILTIN_PLUGINS = [{ name: 'pypi', factory: pypiPlugin }, { name: 'apt', factory: aptPlugin }, { name: 'oci', factory: ociPlugin }, { name: 'cargo', factory: cargoPlugin }, { name: 'dds', factory: ddsPlugin }]
+const BUILTIN_PLUGINS = [{ name: 'pypi', factory: pypiPlugin }, { name: 'apt', factory: aptPlugin }, { name: 'oci', factory: ociPlugin }, { name: 'cargo', factory: cargoPlugin }]
 
 /** How long in-flight responses may run on after a stop before their connections are cut. */
 const SHUTDOWN_GRACE_MS = 10_000
@@ -72,13 +74,15 @@ export async function startNode (settings: NodeSettings, components: { log: Logg
     storeLimitBytes: () => settings.max_store
   })
   const lifetime = new AbortController()
+  let ddsRepositories: Array<{ name: string, url: string }> = []
   const mounts: FormatMount[] = []
   if (settings.npm_upstream !== undefined) mounts.push({ adapter: npmAdapter, upstream: settings.npm_upstream })
   else log.warn('DPM_NPM_UPSTREAM is not set and `npm config get registry` gave nothing: npm is disabled')
   // plugins first: a bad one stops the node before anything is written to the data dir
   mounts.push(...await loadPlugins({
     specifiers: settings.plugins,
-    builtins: BUILTIN_PLUGINS,
+    // dds also serves the repositories added to the catalog (`dpm repo add --format dds`), asked per request
+    builtins: [...BUILTIN_PLUGINS, { name: 'dds', factory: createDdsPlugin({ repositories: () => ddsRepositories }) }],
     given: components.plugins ?? [],
     sections: settings.sections ?? {},
     env: settings.plugin_env ?? {},
@@ -134,6 +138,11 @@ export async function startNode (settings: NodeSettings, components: { log: Logg
     onHeaders: (url, seconds) => { metrics.upstreamDuration.observe({ host: url.host }, seconds) },
     onTokenJoin: () => { metrics.singleFlightJoins.inc({ kind: 'token' }) }
   })
+  const catalog = createCatalog(
+    { dbFile: join(settings.data_dir, 'catalog.db'), tmpDir: spoolDir, npmUpstream: settings.npm_upstream, defaultArchitecture: hostArchitecture() },
+    { upstream, index, log, now: components.now, signal: lifetime.signal, onChange: () => { ddsRepositories = catalog.ddsRepositories() } }
+  )
+  ddsRepositories = catalog.ddsRepositories()
   const documents = createDocumentCache({ index, content, upstream, now: components.now, swarm, blocks, log, metrics })
   const listings = createListings({ datastore: heliaNode.helia.datastore, content, log })
   await listings.resume(mounts)
@@ -176,7 +185,7 @@ export async function startNode (settings: NodeSettings, components: { log: Logg
     store: async () => ({ usedBytes: keeper!.usedBytes(), limitBytes: keeper!.limitBytes, pinned: pins.list().length }),
     activity
   })
-  const app = createGateway({ mounts, documents, artifacts, renderer, metrics, log, health, status, activity, index, store: { pins, keeper }, adminToken: settings.admin_token })
+  const app = createGateway({ mounts, documents, artifacts, renderer, metrics, log, health, status, activity, index, store: { pins, keeper }, adminToken: settings.admin_token, catalog })
 
   const listener = getRequestListener(app.fetch, {
     // a request Hono cannot even parse (a bad Host): JSON, as the node's own errors are
@@ -228,6 +237,7 @@ export async function startNode (settings: NodeSettings, components: { log: Logg
       await swarm?.stop()
       unkeep()
       await heliaNode.stop()
+      catalog.close()
       log.info('stopped')
     }
   }

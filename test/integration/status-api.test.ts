@@ -7,7 +7,7 @@ import { startFakeNpmRegistry, type FakeNpmRegistry } from '../helpers/fake-npm-
 import { freePort } from '../helpers/free-port.ts'
 import { startTestNode, type TestNode } from '../helpers/test-node.ts'
 import type { NodeStatus } from '../../src/node/node-status.ts'
-import type { SearchAnswer } from '../../src/index/search-cached.ts'
+import type { SearchAnswer } from '../../src/gateway/search-both.ts'
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url))
 const TARBALL = '/npm/leftpad/-/leftpad-1.0.0.tgz'
@@ -98,21 +98,22 @@ describe('/-/api/status, /-/api/search and dpm status', () => {
   it('search finds cached records by a case-insensitive glob over keys and their tails', async () => {
     const all = await search('leftpad*')
     assert.equal(all.status, 200)
-    assert.deepEqual(all.body.results.map((r) => r.key), ['npm:packument:leftpad', 'npm:tarball:leftpad/-/leftpad-1.0.0.tgz'])
-    const tarball = all.body.results[1]!
+    assert.deepEqual(all.body.cached.map((r) => r.key), ['npm:packument:leftpad', 'npm:tarball:leftpad/-/leftpad-1.0.0.tgz'])
+    const tarball = all.body.cached[1]!
     assert.equal(tarball.format, 'npm')
     assert.equal(tarball.size, 20_000)
     assert.ok(Math.abs(Date.now() - tarball.fetchedAt) < 60_000)
     assert.equal(all.body.query, 'leftpad*')
     assert.equal(all.body.truncated, false)
+    assert.deepEqual([all.body.packages, all.body.packagesTruncated], [[], false], 'no repository added: the catalog has no packages')
 
-    assert.deepEqual((await search('*.TGZ')).body.results.map((r) => r.key), ['npm:tarball:leftpad/-/leftpad-1.0.0.tgz'])
-    assert.deepEqual((await search('npm:packument:*')).body.results.map((r) => r.key), ['npm:packument:leftpad'])
-    assert.deepEqual((await search('LEFT{PAD,X}-1.0.[0-9].tgz')).body.results.map((r) => r.key), ['npm:tarball:leftpad/-/leftpad-1.0.0.tgz'])
-    assert.deepEqual((await search('left')).body.results, [], 'a glob without a star matches a whole part, not a substring')
+    assert.deepEqual((await search('*.TGZ')).body.cached.map((r) => r.key), ['npm:tarball:leftpad/-/leftpad-1.0.0.tgz'])
+    assert.deepEqual((await search('npm:packument:*')).body.cached.map((r) => r.key), ['npm:packument:leftpad'])
+    assert.deepEqual((await search('LEFT{PAD,X}-1.0.[0-9].tgz')).body.cached.map((r) => r.key), ['npm:tarball:leftpad/-/leftpad-1.0.0.tgz'])
+    assert.deepEqual((await search('left')).body.cached, [], 'a glob without a star matches a whole part, not a substring')
     const everything = await get('/-/api/search')
     assert.equal(everything.status, 200, 'q left out is *')
-    assert.equal((await everything.json() as SearchAnswer).results.length, 2)
+    assert.equal((await everything.json() as SearchAnswer).cached.length, 2)
   })
 
   it('search answers hostile queries with a clear 400, odd but harmless ones with results', async () => {
@@ -126,7 +127,7 @@ describe('/-/api/status, /-/api/search and dpm status', () => {
     for (const query of ['<script>alert(1)</script>', '✓ ünïcode', '../../etc/passwd', "' OR 1=1 --", '%s%n', 'a'.repeat(200)]) {
       const { status, body } = await search(query)
       assert.equal(status, 200, query)
-      assert.deepEqual(body.results, [], query)
+      assert.deepEqual(body.cached, [], query)
     }
     const res = await get('/-/api/search?q=%ff%fe')
     assert.ok(res.status === 200 || res.status === 400, `a broken percent-encoding gets an answer, not ${res.status}`)

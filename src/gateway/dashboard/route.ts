@@ -2,14 +2,15 @@ import { randomBytes } from 'node:crypto'
 import type { Hono } from 'hono'
 import { BadRequestError } from '../../errors.ts'
 import type { IndexRecord } from '../../index/index-record.ts'
-import { searchCached } from '../../index/search-cached.ts'
+import type { Catalog } from '../../catalog/catalog.ts'
 import type { NodeStatus } from '../../node/node-status.ts'
 import { dashboardPage } from './page.ts'
 import type { SearchState } from './search-section.ts'
 import { rawPath } from '../raw-path.ts'
+import { searchBoth } from '../search-both.ts'
 
 /** `GET /`: the dashboard, server-rendered; `/?q=GLOB` adds the search's results. */
-export function mountDashboard (app: Hono, components: { status(): Promise<NodeStatus>, index: { all(): AsyncIterable<IndexRecord> } }): void {
+export function mountDashboard (app: Hono, components: { status(): Promise<NodeStatus>, index: { all(): AsyncIterable<IndexRecord> }, catalog?: Pick<Catalog, 'search'> }): void {
   app.get('/', async (c) => {
     // `/npm/..` arrives here resolved to `/`: the gateway's fallback lets the format judge it as sent
     if (rawPath(c) !== '/') return c.notFound()
@@ -19,7 +20,7 @@ export function mountDashboard (app: Hono, components: { status(): Promise<NodeS
     if (given.length > 1) search = { query, error: 'give q once' }
     else if (query !== '') {
       try {
-        search = { query, answer: await searchCached(components, query) }
+        search = { query, answer: await searchBoth(components, query) }
       } catch (err) {
         if (!(err instanceof BadRequestError)) throw err
         search = { query: query.slice(0, 200), error: err.message }
