@@ -44,4 +44,32 @@ describe('the dashboard page', () => {
     assert.match(page, /data-testid="hit-ratio-npm">75\.0%</)
     assert.match(page, /<title>\d\d:\d\d:\d\d UTC: 3 HIT, 1 PEER, 0 MISS, 0 STALE \(75% HIT\)<\/title>/)
   })
+
+  it('shows the catalog\'s packages and the cached records of a search, escaped', async () => {
+    const status: NodeStatus = {
+      node: { status: 'ok', version: '0.1.0', peerId: '12D3KooWtest', multiaddrs: [], publicUrl: 'http://x/', swarm: false, startedAt: 0 },
+      peers: [],
+      store: { usedBytes: 0, limitBytes: 1024 ** 3, pinned: 0 },
+      formats: [],
+      history: { intervalSeconds: 30, samples: [] },
+      recent: []
+    }
+    const answer = {
+      query: 'neo*',
+      packages: [{ name: `neo${HOSTILE}`, versions: ['0.2.1', '0.10.0'], from: [HOSTILE], description: HOSTILE }, { name: 'neo-py', versions: [], from: ['pypi'], versionsNote: 'not in the listing' }],
+      packagesTruncated: false,
+      suggestions: [],
+      cached: [{ format: 'npm', key: `npm:tarball:neo/-/neo-1.0.0.tgz${HOSTILE}`, size: 2048, fetchedAt: 0 }],
+      truncated: false
+    }
+    const page = String(await dashboardPage(status, { query: 'neo*', answer }, 'n0nce'))
+    assert.ok(!page.includes('<img'), 'no markup from the outside')
+    assert.equal((page.match(/data-testid="package-result"/g) ?? []).length, 2)
+    assert.match(page, /<td>0\.2\.1, 0\.10\.0<\/td>/)
+    assert.match(page, /<span class="muted">not in the listing<\/span>/)
+    assert.equal((page.match(/data-testid="search-result"/g) ?? []).length, 1)
+    const none = String(await dashboardPage(status, { query: 'neo-bufer', answer: { ...answer, query: 'neo-bufer', packages: [], suggestions: ['neo-buffer'], cached: [] } }, 'n0nce'))
+    assert.match(none, /No package in the catalog matches <code>neo-bufer<\/code>\. Closest names: <a href="\/\?q=neo-buffer#search" data-testid="suggestion">neo-buffer<\/a>/)
+    assert.match(none, /data-testid="search-empty">Nothing cached matches/)
+  })
 })
