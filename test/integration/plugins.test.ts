@@ -50,7 +50,7 @@ describe('format plugins named in DPM_PLUGINS', () => {
       const node = await spawnNode({ dataDir: join(dir, how.replaceAll(' ', '-')), env: { DPM_PLUGINS: specifier, DPM_SUMS_UPSTREAM: upstreamUrl, DPM_APT_UPSTREAMS: 'debian=http://127.0.0.1:9/debian' } })
       try {
         const health = await (await fetch(`${node.url}/-/health`)).json() as { formats: Array<{ prefix: string }> }
-        assert.deepEqual(health.formats.map((f) => f.prefix), ['/npm/', '/pypi/', '/apt/debian/', '/v2/', '/cargo/crates-io/', '/sums/'])
+        assert.deepEqual(health.formats.map((f) => f.prefix), ['/npm/', '/pypi/', '/apt/debian/', '/v2/', '/cargo/crates-io/', '/dds/', '/sums/'])
         const response = await fetch(`${node.url}/sums/tool.bin`)
         assert.equal(response.headers.get('x-cache'), 'MISS')
         assert.deepEqual(Buffer.from(await response.arrayBuffer()), file)
@@ -86,10 +86,10 @@ describe('format plugins named in DPM_PLUGINS', () => {
     const below = startFails({ DPM_PLUGINS: PLUGIN_DIR, DPM_SUMS_UPSTREAM: upstreamUrl, DPM_SUMS_PREFIX: '/v2/x' })
     assert.equal(below.status, 2)
     assert.match(below.stderr, /prefix \/v2\/x is already taken \(\/v2, by oci\)/)
-    // a prefix the node keeps for a format it does not serve yet
-    const reserved = startFails({ DPM_PLUGINS: PLUGIN_DIR, DPM_SUMS_UPSTREAM: upstreamUrl, DPM_SUMS_PREFIX: '/dds/x' })
+    // a prefix the node keeps for its own endpoints
+    const reserved = startFails({ DPM_PLUGINS: PLUGIN_DIR, DPM_SUMS_UPSTREAM: upstreamUrl, DPM_SUMS_PREFIX: '/-/x' })
     assert.equal(reserved.status, 2)
-    assert.match(reserved.stderr, /prefix \/dds\/x is already taken \(\/dds, by the node\)/)
+    assert.match(reserved.stderr, /prefix \/-\/x is already taken \(\/-, by the node\)/)
   })
 
   it('stops with the plugin\'s own setting named when its section is invalid', () => {
