@@ -25,7 +25,7 @@ describe('a node with and without a swarm key', () => {
         assert.equal(health.swarm, false)
         assert.deepEqual(health.multiaddrs, [])
         assert.equal(health.peers, 0)
-        assert.deepEqual(health.formats.map((f) => f.prefix), ['/npm/', '/pypi/', '/apt/debian/', '/v2/', '/cargo/crates-io/'])
+        assert.deepEqual(health.formats.map((f) => f.prefix), ['/npm/', '/pypi/', '/apt/debian/', '/v2/', '/cargo/crates-io/', '/dds/'])
         assert.ok(first.logs.some((l) => String(l.msg).includes('running alone')))
       } finally {
         // a node left running would keep this test's process alive
