@@ -22,6 +22,8 @@ const USAGE = `usage: dpm <command>
   pkg search [GLOB]        search the catalog's packages by a case-insensitive glob (default *)
   repoman init|ls|import|add|remove DIR ...
                            manage a static dds repository directory (repoman --help)
+  mount DIR [--url URL]    a read-only FUSE view of a running node's cache at DIR, until Ctrl-C
+  umount DIR               unmount it (also a mount a crashed node left)
 `
 
 const commands: Record<string, (args: string[]) => Promise<number>> = {
@@ -36,7 +38,10 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
   'swarm-key': runSwarmKey,
   prefetch: runPrefetchCommand,
   // loaded when run: SQLite, tar and JSON5 are for this command alone
-  repoman: async (args) => await (await import('./repoman.ts')).runRepoman(args)
+  repoman: async (args) => await (await import('./repoman.ts')).runRepoman(args),
+  // loaded when run: the FUSE binding is for these commands alone
+  mount: async (args) => await (await import('./mount.ts')).runMount(args),
+  umount: async (args) => await (await import('./mount.ts')).runUmount(args)
 }
 
 const [name, ...args] = process.argv.slice(2)

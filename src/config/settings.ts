@@ -87,7 +87,9 @@ export const SettingsSchema = v.object({
   npm_upstream: v.optional(httpUrl),
   admin_token: v.optional(v.pipe(text, v.minLength(16, 'must be at least 16 characters'))),
   /** Format plugins to load: npm package names, or paths to package directories. */
-  plugins: v.optional(commaList, '')
+  plugins: v.optional(commaList, ''),
+  /** A directory to mount the read-only FUSE view of the cache at, at start (`dpm mount`). */
+  mount: v.optional(v.pipe(text, v.minLength(1, 'must not be empty'), v.startsWith('/', 'expected an absolute directory path')))
 })
 
 export type SettingsInput = v.InferInput<typeof SettingsSchema>

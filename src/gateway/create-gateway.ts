@@ -6,6 +6,8 @@ import type { Metrics } from '../node/metrics.ts'
 import type { NodeStatus } from '../node/node-status.ts'
 import type { LocalIndex } from '../index/local-index.ts'
 import type { FormatMount } from '../pull/format-mount.ts'
+import type { Listings } from '../pull/listings.ts'
+import { mountTreeApi } from '../mount/tree-api.ts'
 import { accessLog } from './access-log.ts'
 import { adminGuard } from './admin-guard.ts'
 import { mountDashboard } from './dashboard/route.ts'
@@ -32,6 +34,8 @@ export interface GatewayComponents extends ServeFormatComponents {
   adminToken?: string
   /** The package catalog: `/-/api/repos`, and the packages `/-/api/search` and the dashboard find. */
   catalog?: Catalog
+  /** What the listings name (apt pool files): the mounted tree's `/-/api/tree` shows them. */
+  listings?: Pick<Listings, 'list'>
 }
 
 /** The node's HTTP face: each format under its prefix, plus the node's own `/-/` endpoints. */
@@ -61,6 +65,7 @@ export function createGateway (components: GatewayComponents): Hono {
     mountDashboard(app, { status, index: components.index, catalog: components.catalog })
   }
   if (components.catalog !== undefined) mountReposApi(app, { catalog: components.catalog })
+  if (components.index !== undefined) mountTreeApi(app, { index: components.index, mounts: components.mounts, listings: components.listings })
 
   const formats = components.mounts.map((mount) => ({ prefix: mount.adapter.prefix, handler: serveFormat(mount, components) }))
   for (const { prefix, handler } of formats) {

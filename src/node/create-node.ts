@@ -14,6 +14,7 @@ import { createCatalog } from '../catalog/catalog.ts'
 import { loadPlugins } from '../plugins/load-plugins.ts'
 import { hostArchitecture } from '../prefetch/apt-packages.ts'
 import { createListings } from '../pull/listings.ts'
+import { loopbackUrl, mountNodeTree } from '../mount/mount-node.ts'
 import type { NodeSettings } from '../config/load-settings.ts'
 import { createDocumentRenderer } from '../gateway/document-renderer.ts'
 import { createGateway } from '../gateway/create-gateway.ts'
@@ -185,7 +186,7 @@ export async function startNode (settings: NodeSettings, components: { log: Logg
     store: async () => ({ usedBytes: keeper!.usedBytes(), limitBytes: keeper!.limitBytes, pinned: pins.list().length }),
     activity
   })
-  const app = createGateway({ mounts, documents, artifacts, renderer, metrics, log, health, status, activity, index, store: { pins, keeper }, adminToken: settings.admin_token, catalog })
+  const app = createGateway({ mounts, documents, artifacts, renderer, metrics, log, health, status, activity, index, store: { pins, keeper }, adminToken: settings.admin_token, catalog, listings })
 
   const listener = getRequestListener(app.fetch, {
     // a request Hono cannot even parse (a bad Host): JSON, as the node's own errors are
@@ -217,6 +218,8 @@ export async function startNode (settings: NodeSettings, components: { log: Logg
   const url = `http://${host}:${port}`
   publicUrl = settings.public_url ?? `${url}/`
   log.info({ url, publicUrl, formats: mounts.map((m) => m.adapter.prefix) }, 'gateway listening')
+  // DPM_MOUNT: the read-only FUSE view, a client of this gateway (`src/mount/`)
+  const mounted = settings.mount === undefined ? undefined : await mountNodeTree(settings.mount, loopbackUrl(settings.http_host, port), log)
 
   return {
     url,
@@ -226,6 +229,8 @@ export async function startNode (settings: NodeSettings, components: { log: Logg
     async stop () {
       if (stopping) return
       stopping = true
+      // unmounted first, while the gateway still answers the reads under way
+      await mounted?.close().catch((err: Error) => log.warn({ err: err.message }, 'could not unmount the cache'))
       log.info('stopping: no new requests, waiting for in-flight responses')
       const closed = new Promise<void>((resolve) => server.close(() => { resolve() }))
       server.closeIdleConnections()

@@ -24,6 +24,8 @@ export interface Listings {
   resume(mounts: FormatMount[]): Promise<void>
   /** Where the newest listing that names `key` says it lives, after any listing being read now. */
   locate(key: string): Promise<ArtifactLocation | undefined>
+  /** Every listed key that starts with `prefix`, with the size its listing gives (the mounted tree's apt pool). */
+  list(prefix: string): AsyncIterable<{ key: string, size?: number }>
 }
 
 const PREFIX = '/dpm/listings'
@@ -106,6 +108,18 @@ export function createListings (components: { datastore: Datastore, content: Pic
       }
       const parsed = v.safeParse(LocationSchema, parseJson(bytes))
       return parsed.success ? parsed.output : undefined
+    },
+
+    async * list (prefix) {
+      // base64 keeps a prefix a prefix only in whole 3-byte groups: query by those, filter the rest
+      const bytes = Buffer.from(prefix)
+      const head = bytes.subarray(0, bytes.length - (bytes.length % 3)).toString('base64url')
+      for await (const { key, value } of datastore.query({ prefix: `${PREFIX}/${head}` })) {
+        const name = Buffer.from(key.baseNamespace(), 'base64url').toString('utf8')
+        if (!name.startsWith(prefix)) continue
+        const parsed = v.safeParse(LocationSchema, parseJson(value))
+        yield { key: name, size: parsed.success ? parsed.output.size : undefined }
+      }
     }
   }
 }
