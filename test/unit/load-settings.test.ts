@@ -35,6 +35,12 @@ describe('settings', () => {
     assert.equal(settings.public_url, undefined)
   })
 
+  it('reads DPM_MOUNT: an absolute directory, none by default', async () => {
+    assert.equal((await load({})).mount, undefined)
+    assert.equal((await load({ DPM_MOUNT: ' /mnt/dpm ' })).mount, '/mnt/dpm')
+    await rejects({ DPM_MOUNT: 'relative/dir' }, /DPM_MOUNT.*absolute/)
+  })
+
   it('puts the data dir under XDG_DATA_HOME when set', async () => {
     assert.equal((await load({ XDG_DATA_HOME: '/xdg' })).data_dir, '/xdg/dpm')
   })
