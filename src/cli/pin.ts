@@ -1,5 +1,5 @@
-import { parseArgs } from 'node:util'
-import { CliError, connectToNode, type NodeClient } from './node-client.ts'
+import { runClientCommand, UsageError } from './client-command.ts'
+import { CliError, type NodeClient } from './node-client.ts'
 
 /**
  * `dpm pin [PATH...]` and `dpm unpin PATH...`: what a pin names is a gateway
@@ -8,7 +8,7 @@ import { CliError, connectToNode, type NodeClient } from './node-client.ts'
  * pins it; without paths it lists the pins.
  */
 export async function runPin (args: string[]): Promise<number> {
-  return await run('pin', args, async (node, paths) => {
+  return await runClientCommand('pin', args, {}, async (node, _values, paths) => {
     if (paths.length === 0) {
       const { pins } = await node.call<{ pins: Array<{ key: string }> }>('GET', '/-/api/pins')
       process.stdout.write(pins.length === 0 ? 'nothing is pinned\n' : pins.map((p) => `${p.key}\n`).join(''))
@@ -31,7 +31,7 @@ export async function runPin (args: string[]): Promise<number> {
 }
 
 export async function runUnpin (args: string[]): Promise<number> {
-  return await run('unpin', args, async (node, paths) => {
+  return await runClientCommand('unpin', args, {}, async (node, _values, paths) => {
     if (paths.length === 0) throw new UsageError('name at least one gateway path to unpin')
     let failed = 0
     for (const path of paths) {
@@ -46,26 +46,6 @@ export async function runUnpin (args: string[]): Promise<number> {
     }
     return failed === 0 ? 0 : 1
   })
-}
-
-class UsageError extends Error {}
-
-async function run (name: string, args: string[], work: (node: NodeClient, paths: string[]) => Promise<number>): Promise<number> {
-  try {
-    const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { url: { type: 'string' }, config: { type: 'string', short: 'c' } } })
-    const node = await connectToNode({ url: values.url, configFile: values.config })
-    return await work(node, positionals)
-  } catch (err) {
-    if (err instanceof CliError) {
-      process.stderr.write(`dpm ${name}: ${err.message}\n`)
-      return 1
-    }
-    if (err instanceof UsageError || (err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS') === true) {
-      process.stderr.write(`dpm ${name}: ${(err as Error).message}\n`)
-      return 2
-    }
-    throw err
-  }
 }
 
 /** Fetches a path through the node (pull-through: afterwards it is cached), reading the body to its end. */
