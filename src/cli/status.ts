@@ -1,31 +1,19 @@
-import { parseArgs } from 'node:util'
 import bytes from 'bytes'
 import { OUTCOMES } from '../node/activity.ts'
 import type { NodeStatus } from '../node/node-status.ts'
-import { CliError, connectToNode } from './node-client.ts'
+import { runClientCommand, UsageError } from './client-command.ts'
 
 /** How many of the node's recent fetches the terminal shows. */
 const RECENT_LINES = 10
 
 /** `dpm status [--url URL] [--json] [--config FILE]`: what the dashboard shows, from a running node. */
 export async function runStatus (args: string[]): Promise<number> {
-  let values
-  try {
-    values = parseArgs({ args, options: { url: { type: 'string' }, json: { type: 'boolean' }, config: { type: 'string', short: 'c' } } }).values
-  } catch (err) {
-    process.stderr.write(`dpm status: ${(err as Error).message}\n`)
-    return 2
-  }
-  try {
-    const node = await connectToNode({ url: values.url, configFile: values.config })
+  return await runClientCommand('status', args, { json: { type: 'boolean' } }, async (node, values, positionals) => {
+    if (positionals.length > 0) throw new UsageError(`status takes no arguments (got ${positionals.join(' ')})`)
     const status = await node.call<NodeStatus>('GET', '/-/api/status')
     process.stdout.write(values.json === true ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status))
     return 0
-  } catch (err) {
-    if (!(err instanceof CliError)) throw err
-    process.stderr.write(`dpm status: ${err.message}\n`)
-    return 1
-  }
+  })
 }
 
 const size = (n: number): string => bytes.format(n, { unitSeparator: ' ', decimalPlaces: 1 }) ?? `${n} B`
