@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { startAptRepository, type AptRepository } from '../helpers/apt-repository.ts'
-import { startConditionalFiles, type ConditionalFiles } from '../helpers/conditional-files.ts'
+import { startStaticFiles, type StaticFiles } from '../helpers/static-files.ts'
 import { startFakeNpmRegistry, type FakeNpmRegistry } from '../helpers/fake-npm-registry.ts'
 import { freePort } from '../helpers/free-port.ts'
 import { runDpm } from '../helpers/run-dpm.ts'
@@ -17,7 +17,7 @@ describe('the package catalog: apt, PEP 503 and npm listings; the admin API\'s r
   let registry: FakeNpmRegistry
   let apt: AptRepository
   let pypi: StaticPypi
-  let empty: ConditionalFiles
+  let empty: StaticFiles
   let emptyDir: string
   let t: TestNode
   const dpm = async (...args: string[]) => await runDpm([...args, '--url', t.url])
@@ -34,7 +34,7 @@ describe('the package catalog: apt, PEP 503 and npm listings; the admin API\'s r
     apt = await startAptRepository([{ name: 'neo-tool', version: '1.2-1' }, { name: 'neo-tool-doc', version: '1:0.9~rc1-2' }])
     pypi = await startStaticPypi({ projects: [{ name: 'neo-py', version: '1.0' }, { name: 'Other_Py', version: '2.0' }] })
     emptyDir = await mkdtemp(join(tmpdir(), 'dpm-catalog-empty-'))
-    empty = await startConditionalFiles(emptyDir)
+    empty = await startStaticFiles(emptyDir)
     // a web page that is no repository of any kind
     empty.override.set('/site/', Buffer.from('<html><body><p>hello</p></body></html>'))
     t = await startTestNode({ npmUpstream: registry.url })

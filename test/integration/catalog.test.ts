@@ -5,7 +5,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { startConditionalFiles, type ConditionalFiles } from '../helpers/conditional-files.ts'
+import { startStaticFiles, type StaticFiles } from '../helpers/static-files.ts'
 import { startFakeNpmRegistry, type FakeNpmRegistry } from '../helpers/fake-npm-registry.ts'
 import { runDpm } from '../helpers/run-dpm.ts'
 import { startTestNode, type TestNode } from '../helpers/test-node.ts'
@@ -39,11 +39,11 @@ describe('the package catalog: dpm repo and dpm pkg search against a dds reposit
   let registry: FakeNpmRegistry
   let work: string
   let repoDir: string
-  let files: ConditionalFiles
+  let files: StaticFiles
   let t: TestNode
   let repoUrl: string
   const dpm = async (...args: string[]) => await runDpm([...args, '--url', t.url])
-  const repoDbRequests = (): ConditionalFiles['requests'] => files.requests.filter((r) => r.path === '/neo/repo.db.gz')
+  const repoDbRequests = (): StaticFiles['requests'] => files.requests.filter((r) => r.path === '/neo/repo.db.gz')
 
   before(async () => {
     registry = await startFakeNpmRegistry()
@@ -56,7 +56,7 @@ describe('the package catalog: dpm repo and dpm pkg search against a dds reposit
     ]
     const imported = await runDpm(['repoman', 'import', repoDir, ...archives])
     assert.equal(imported.code, 0, imported.stderr)
-    files = await startConditionalFiles(work)
+    files = await startStaticFiles(work)
     repoUrl = `${files.url}neo/`
     t = await startTestNode({ npmUpstream: registry.url })
   })

@@ -89,7 +89,7 @@ describe('dpm repoman: a static dds repository directory', () => {
     const asked = files.requests.length
     const run = await repoman('add', repo, url, '--description', 'A remote library')
     assert.equal(run.code, 0, run.stderr)
-    assert.deepEqual(files.requests.slice(asked), ['/remote-lib-0.4.1.tar.gz'], 'fetched once')
+    assert.deepEqual(files.requests.slice(asked).map((r) => r.path), ['/remote-lib-0.4.1.tar.gz'], 'fetched once')
     assert.equal(sql(db(), "SELECT url, description FROM dds_repo_packages WHERE name = 'remote-lib' AND version = '0.4.1'"), `${url}|A remote library`)
     assert.equal(sql(db(), "SELECT dep_name, low FROM dds_repo_package_deps JOIN dds_repo_packages USING (package_id) WHERE name = 'remote-lib'"), 'acme-base|1.0.0')
     assert.equal(sql(db(), "SELECT count(*) FROM dpm_package_digests JOIN dds_repo_packages USING (package_id) WHERE name = 'remote-lib'"), '0', 'a listing has no sdist here')
