@@ -25,12 +25,13 @@ export const CHUNK_SIZE = 1024 * 1024
 const READ_AHEAD_BLOCKS = 2
 /**
  * Leaves wanted at once from peers: Bitswap answers a want per round trip, so a
- * window keeps the pipe full — 8 MiB per round trip, enough for a LAN or a
- * nearby region. Deeper buys nothing here: on loopback a transfer is bound by
- * CPU (4 and 16 leaves moved 1 GiB at the same ~28 MiB/s) and each leaf in
- * flight is memory on both nodes (16 cost B ~25 MB more peak RSS than 4).
+ * window keeps the pipe full — 4 MiB per round trip, 400 MiB/s at a 10 ms round
+ * trip, far above what a node verifies and stores (~30 MiB/s here, CPU-bound).
+ * Deeper buys nothing: 4 and 16 leaves moved 1 GiB at the same ~28 MiB/s on
+ * loopback, and each leaf in flight is memory on both nodes (B's peak while
+ * pulling 1 GiB: 265–275 MiB with 4, 287–289 with 8; 16 cost ~25 MB over 4).
  */
-const NETWORK_READ_AHEAD_BLOCKS = 8
+const NETWORK_READ_AHEAD_BLOCKS = 4
 /**
  * Lent leaf buffers kept for reuse: a response holds its read-ahead and what
  * its socket has not sent yet (about 4), so this serves 8 clients at once

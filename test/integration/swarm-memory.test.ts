@@ -10,7 +10,8 @@ const BIG = { size: 1024 * MiB }
  * The most B may hold at any moment of the transfer, startup included. A node
  * that kept part of what it received (as one did, holding each Bitswap message
  * whose sender finished before the handler listened) went to 316–360 MiB over
- * this transfer; one that keeps nothing peaks at 262–285 MiB (an idle node: ~172).
+ * this transfer; one that keeps nothing peaks at 265–275 MiB with four leaves
+ * wanted at once (287–301 with eight), an idle node at ~186.
  */
 const PEAK_RESIDENT = 300 * MiB
 
