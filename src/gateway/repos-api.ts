@@ -1,7 +1,8 @@
 import type { Context, Hono } from 'hono'
 import * as v from 'valibot'
 import type { Catalog } from '../catalog/catalog.ts'
-import { BadRequestError, DpmError } from '../errors.ts'
+import { BadRequestError } from '../errors.ts'
+import { jsonAnswer } from './json-answer.ts'
 
 export interface ReposApiComponents {
   catalog: Pick<Catalog, 'list' | 'add' | 'remove' | 'update'>
@@ -47,17 +48,7 @@ export function mountReposApi (app: Hono, components: ReposApiComponents): void 
   app.delete('/-/api/repos/:name', answer(async (c) => ({ removed: await catalog.remove(c.req.param('name') ?? '') })))
 }
 
-/** A JSON answer, or `{error}` with the status a DpmError carries (a 500 is the gateway's, without details). */
-function answer (handle: (c: Context) => Promise<unknown>, status = 200) {
-  return async (c: Context): Promise<Response> => {
-    try {
-      return c.json(await handle(c), status as 200, { 'cache-control': 'no-store' })
-    } catch (err) {
-      if (err instanceof DpmError && err.status !== 500) return c.json({ error: err.message }, err.status as 400)
-      throw err
-    }
-  }
-}
+const answer = (handle: (c: Context) => Promise<unknown>, status = 200) => jsonAnswer(handle, { status, headers: { 'cache-control': 'no-store' } })
 
 async function jsonBody (c: Context, required: boolean): Promise<unknown> {
   const text = await c.req.text()

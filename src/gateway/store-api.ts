@@ -1,10 +1,11 @@
-import type { Context, Hono } from 'hono'
+import type { Hono } from 'hono'
 import * as v from 'valibot'
-import { BadRequestError, DpmError, NotFoundError } from '../errors.ts'
+import { BadRequestError, NotFoundError } from '../errors.ts'
 import type { LocalIndex } from '../index/local-index.ts'
 import type { FormatMount } from '../pull/format-mount.ts'
 import type { Pins } from '../store/pins.ts'
 import type { StoreKeeper } from '../store/store-keeper.ts'
+import { jsonAnswer } from './json-answer.ts'
 
 export interface StoreApiComponents {
   mounts: FormatMount[]
@@ -28,20 +29,20 @@ export function mountStoreApi (app: Hono, components: StoreApiComponents): void 
 
   app.get('/-/api/pins', (c) => c.json({ pins: pins.list().map((key) => ({ key })) }))
 
-  app.post('/-/api/pins', answer(async (request) => {
-    const key = keyOf(await pathIn(request))
+  app.post('/-/api/pins', jsonAnswer(async (c) => {
+    const key = keyOf(await pathIn(c.req.raw))
     if (await index.get(key) === undefined) throw new NotFoundError(`${key} is not cached: fetch it through the gateway first (\`dpm pin\` does)`)
     await pins.add(key)
     return { key, pinned: true }
   }))
 
-  app.delete('/-/api/pins', answer(async (request) => {
-    const key = keyOf(await pathIn(request))
+  app.delete('/-/api/pins', jsonAnswer(async (c) => {
+    const key = keyOf(await pathIn(c.req.raw))
     if (!await pins.remove(key)) throw new NotFoundError(`${key} is not pinned`)
     return { key, pinned: false }
   }))
 
-  app.post('/-/api/gc', answer(async () => await components.keeper.collect()))
+  app.post('/-/api/gc', jsonAnswer(async () => await components.keeper.collect()))
 
   /** The index key of what a gateway path names, parsed by its format as a GET of it would be. */
   function keyOf (path: string): string {
@@ -51,18 +52,6 @@ export function mountStoreApi (app: Hono, components: StoreApiComponents): void 
     const target = mount.adapter.parse({ method: 'GET', path: path.split('?')[0]!.slice(mount.adapter.prefix.length) || '/', query: url.searchParams, headers: new Headers() }, mount.upstream)
     if (target.kind === 'local') throw new BadRequestError(`${url.pathname} is answered by the node itself: there is nothing stored to pin`)
     return target.key
-  }
-}
-
-/** A JSON answer, or the JSON error a bad request earns (anything else is the gateway's 500). */
-function answer (handle: (request: Request) => Promise<unknown>) {
-  return async (c: Context): Promise<Response> => {
-    try {
-      return c.json(await handle(c.req.raw))
-    } catch (err) {
-      if (err instanceof DpmError && err.status < 500) return c.json({ error: err.message }, err.status as 400)
-      throw err
-    }
   }
 }
 
