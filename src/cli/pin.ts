@@ -14,38 +14,37 @@ export async function runPin (args: string[]): Promise<number> {
       process.stdout.write(pins.length === 0 ? 'nothing is pinned\n' : pins.map((p) => `${p.key}\n`).join(''))
       return 0
     }
-    let failed = 0
-    for (const path of paths) {
-      try {
-        await warm(node, path)
-        const { key } = await node.call<{ key: string }>('POST', '/-/api/pins', { path })
-        process.stdout.write(`pinned ${path} (${key})\n`)
-      } catch (err) {
-        if (!(err instanceof CliError)) throw err
-        process.stderr.write(`dpm pin: ${path}: ${err.message}\n`)
-        failed++
-      }
-    }
-    return failed === 0 ? 0 : 1
+    return await eachPath('pin', paths, async (path) => {
+      await warm(node, path)
+      const { key } = await node.call<{ key: string }>('POST', '/-/api/pins', { path })
+      process.stdout.write(`pinned ${path} (${key})\n`)
+    })
   })
 }
 
 export async function runUnpin (args: string[]): Promise<number> {
   return await runClientCommand('unpin', args, {}, async (node, _values, paths) => {
     if (paths.length === 0) throw new UsageError('name at least one gateway path to unpin')
-    let failed = 0
-    for (const path of paths) {
-      try {
-        const { key } = await node.call<{ key: string }>('DELETE', '/-/api/pins', { path })
-        process.stdout.write(`unpinned ${path} (${key})\n`)
-      } catch (err) {
-        if (!(err instanceof CliError)) throw err
-        process.stderr.write(`dpm unpin: ${path}: ${err.message}\n`)
-        failed++
-      }
-    }
-    return failed === 0 ? 0 : 1
+    return await eachPath('unpin', paths, async (path) => {
+      const { key } = await node.call<{ key: string }>('DELETE', '/-/api/pins', { path })
+      process.stdout.write(`unpinned ${path} (${key})\n`)
+    })
   })
+}
+
+/** Does `work` for each path, the others going on when one fails; exit 1 if any did, each failure on one line. */
+async function eachPath (command: string, paths: string[], work: (path: string) => Promise<void>): Promise<number> {
+  let failed = 0
+  for (const path of paths) {
+    try {
+      await work(path)
+    } catch (err) {
+      if (!(err instanceof CliError)) throw err
+      process.stderr.write(`dpm ${command}: ${path}: ${err.message}\n`)
+      failed++
+    }
+  }
+  return failed === 0 ? 0 : 1
 }
 
 /** Fetches a path through the node (pull-through: afterwards it is cached), reading the body to its end. */
