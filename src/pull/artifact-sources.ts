@@ -172,7 +172,9 @@ export function createArtifactSources (components: ArtifactSourcesComponents, in
   async function * continueAcross (target: ArtifactTarget, location: ArtifactLocation, origins: Origin[], first: Opened, contributors: Set<SwarmRecord>, progress: { whole: boolean, resumed: boolean }, signal: AbortSignal): AsyncGenerator<Uint8Array> {
     let current = first
     let received = 0
+    let upstreamAskedAgain = false
     while (true) {
+      let askAgain = false
       try {
         for await (const chunk of current.chunks) {
           received += chunk.byteLength
@@ -183,11 +185,31 @@ export function createArtifactSources (components: ArtifactSourcesComponents, in
       } catch (err) {
         if (signal.aborted || !(err instanceof PeerFetchError || err instanceof UpstreamError || err instanceof UpstreamTimeoutError)) throw err
         if (current.peer !== undefined) metrics?.peerFetches.inc({ outcome: 'broke' })
-        log.warn({ key: target.key, received, err: err.message }, 'transfer broke, continuing from the next source')
+        // a trickle (a timeout) would only trickle again; a broken connection is worth one more try
+        askAgain = current.peer === undefined && err instanceof UpstreamError && !upstreamAskedAgain
+        log.warn({ key: target.key, received, err: err.message }, askAgain ? 'transfer broke, asking the upstream again' : 'transfer broke, continuing from the next source')
       }
       progress.resumed = true
-      current = await openAt(target, location, origins, current.index + 1, received, signal)
+      upstreamAskedAgain ||= askAgain
+      const again = askAgain ? await reopenUpstream(target, location, current.index, received, signal) : undefined
+      current = again ?? await openAt(target, location, origins, current.index + 1, received, signal)
       if (current.peer !== undefined) contributors.add(current.peer)
+    }
+  }
+
+  /**
+   * An upstream transfer that broke (a dropped connection, a body that ended
+   * before its Content-Length) is asked for once more, from the byte where it
+   * stopped, before the next source: one lost connection under load should not
+   * fail every client waiting on the fill.
+   */
+  async function reopenUpstream (target: ArtifactTarget, location: ArtifactLocation, index: number, offset: number, signal: AbortSignal): Promise<Opened | undefined> {
+    try {
+      return { index, ...(await openUpstream(target, location, offset, signal)) }
+    } catch (err) {
+      if (signal.aborted) throw err
+      log.info({ key: target.key, offset, err: (err as Error).message }, 'upstream did not deliver again, trying the next source')
+      return undefined
     }
   }
 
@@ -204,18 +226,22 @@ export function createArtifactSources (components: ArtifactSourcesComponents, in
       clearTimeout(timer)
     }
     if (response.status === 404 || response.status === 410) throw new NotFoundError(`${target.key} not found upstream`)
-    const expected = offset > 0 ? 206 : 200
-    if (response.status !== expected || response.body === null) {
+    // an upstream that ignores Range sends the whole artifact again: the bytes before `offset` are dropped
+    const partial = offset > 0 && response.status === 206
+    if ((response.status !== 200 && !partial) || response.body === null) {
       await response.body?.cancel()
       throw new UpstreamError(`upstream answered ${response.status} for ${target.key}${offset > 0 ? ` (resuming at byte ${offset})` : ''}`)
     }
+    const start = partial ? offset : 0
     const length = response.headers.get('content-length')
+    const declared = length === null ? undefined : start + Number(length)
     const body = response.body
     return {
-      size: length === null ? location.size : offset + Number(length),
+      size: declared ?? location.size,
       chunks: (async function * () {
         const reader = body.getReader()
         let window = { start: performance.now(), bytes: 0 }
+        let position = start
         while (true) {
           let read: Awaited<ReturnType<typeof reader.read>>
           try {
@@ -224,7 +250,13 @@ export function createArtifactSources (components: ArtifactSourcesComponents, in
             if (err instanceof DpmError) throw err
             throw new UpstreamError(`upstream connection broke while sending ${target.key}`, { cause: err })
           }
-          if (read.done) return
+          if (read.done) {
+            // a connection closed early can read as a clean end: the length it declared says otherwise
+            if (declared !== undefined && position < declared) throw new UpstreamError(`upstream ended ${target.key} after ${position} of ${declared} bytes`)
+            return
+          }
+          const chunk = position >= offset ? read.value : read.value.subarray(Math.min(offset - position, read.value.byteLength))
+          position += read.value.byteLength
           window.bytes += read.value.byteLength
           if (performance.now() - window.start >= MIN_RATE.windowMs) {
             if (window.bytes < MIN_RATE.bytes) {
@@ -233,7 +265,7 @@ export function createArtifactSources (components: ArtifactSourcesComponents, in
             }
             window = { start: performance.now(), bytes: 0 }
           }
-          yield read.value
+          if (chunk.byteLength > 0) yield chunk
         }
       })()
     }

@@ -45,6 +45,24 @@ function faultyRegistry (): { server: Server, url: () => string, hits: Map<strin
         res.write(TARBALL.subarray(0, 1000))
         setTimeout(() => req.socket.destroy(), 20)
         return
+      case 'breaks-once':
+      case 'breaks-once-ignores-range': {
+        // the first answer is cut after 1000 bytes; the next is whole, or the rest when asked for it
+        if (hits.get(url.pathname) === 1) {
+          res.writeHead(200, { 'content-length': String(TARBALL.length) })
+          res.write(TARBALL.subarray(0, 1000))
+          setTimeout(() => req.socket.destroy(), 20)
+          return
+        }
+        const from = Number(/^bytes=(\d+)-$/.exec(req.headers.range ?? '')?.[1] ?? 0)
+        if (name === 'breaks-once' && from > 0) {
+          res.writeHead(206, { 'content-length': String(TARBALL.length - from), 'content-range': `bytes ${from}-${TARBALL.length - 1}/${TARBALL.length}` })
+          res.end(TARBALL.subarray(from))
+          return
+        }
+        res.writeHead(200, { 'content-length': String(TARBALL.length) }).end(TARBALL)
+        return
+      }
       case 'trickle': {
         // a slow-loris: a byte every half second keeps any idle timer alive
         res.writeHead(200, { 'content-length': String(TARBALL.length) })
@@ -90,6 +108,19 @@ describe('an upstream that misbehaves while sending a tarball', () => {
     assert.deepEqual(Buffer.from(await response.arrayBuffer()), TARBALL)
   })
 
+  for (const fault of ['breaks-once', 'breaks-once-ignores-range']) {
+    it(`${fault}: a connection that breaks midway is asked for once more from where it stopped, and every waiting client gets the whole verified file`, async () => {
+      await (await fetch(`${dpm.url}/npm/${fault}`)).arrayBuffer()
+      const responses = await Promise.all([1, 2, 3].map(async () => await fetch(`${dpm.url}/npm/${fault}/-/${fault}-1.0.0.tgz`, { signal: AbortSignal.timeout(20_000) })))
+      for (const response of responses) {
+        assert.equal(response.status, 200)
+        assert.deepEqual(Buffer.from(await response.arrayBuffer()), TARBALL)
+      }
+      assert.equal(upstream.hits.get(`/${fault}/-/${fault}-1.0.0.tgz`), 2, 'one fill, one more request')
+      assert.ok((await listIndex(dpm)).some((record) => record.key.includes(`${fault}-1.0.0.tgz`)), 'stored')
+    })
+  }
+
   it('trickle: a body that arrives a byte at a time is given up once a 30 s window brings under 64 KiB — a clean 502, nothing stored', async () => {
     await (await fetch(`${dpm.url}/npm/trickle`)).arrayBuffer()
     const blocksBefore = await countBlocks(dpm.dataDir)
@@ -118,6 +149,8 @@ describe('an upstream that misbehaves while sending a tarball', () => {
       assert.ok(performance.now() - started < 15_000, 'no hung request')
       assert.equal(await countBlocks(dpm.dataDir), blocksBefore, 'no blocks left behind')
       assert.ok(!(await listIndex(dpm)).some((record) => record.key.includes(`${fault}-1.0.0.tgz`)), 'no index record')
+      // a broken connection is asked for once more, never again and again
+      if (fault === 'reset-mid-body') assert.equal(upstream.hits.get(`/${fault}/-/${fault}-1.0.0.tgz`), 2)
     })
   }
 })
