@@ -1,4 +1,5 @@
 import { Key, type Datastore } from 'interface-datastore'
+import { LRUCache } from 'lru-cache'
 import * as v from 'valibot'
 import { IndexRecordSchema, type IndexRecord } from './index-record.ts'
 
@@ -12,6 +13,13 @@ export interface LocalIndex {
 }
 
 const PREFIX = '/dpm/index'
+/**
+ * Lookups answered from memory: every request reads the index once or twice, and
+ * a datastore read is a trip to LevelDB's thread plus a parse. This index is the
+ * only writer of its records, so the copy is written through and never stale;
+ * an empty entry remembers a key that has no record.
+ */
+const REMEMBERED_KEYS = 10_000
 
 /** `onGet` hears every lookup (what the store's use clock counts as a use); `onPut` every record stored. */
 export function createLocalIndex (components: { datastore: Datastore }, init: { onPut?(record: IndexRecord): void, onGet?(key: string): void } = {}): LocalIndex {
@@ -26,22 +34,38 @@ export function createLocalIndex (components: { datastore: Datastore }, init: { 
     }
   }
 
+  const remembered = new LRUCache<string, { record?: IndexRecord }>({ max: REMEMBERED_KEYS })
+  let version = 0 // counts writes: what a read or write saw is remembered only if no other write overlapped it
+
   return {
     async get (key) {
       init.onGet?.(key)
+      const known = remembered.get(key)
+      if (known !== undefined) return known.record
+      const writes = version
+      let record: IndexRecord | undefined
       try {
-        return decode(await datastore.get(keyOf(key)))
+        record = decode(await datastore.get(keyOf(key)))
       } catch (err) {
-        if ((err as Error).name === 'NotFoundError') return undefined
-        throw err
+        if ((err as Error).name !== 'NotFoundError') throw err
       }
+      // a put or delete that ran during the read knows better than what the read saw
+      if (writes === version) remembered.set(key, { record })
+      return record
     },
     async put (record) {
+      const mine = ++version
+      remembered.delete(record.key)
       await datastore.put(keyOf(record.key), Buffer.from(JSON.stringify(record)))
+      // only the last of overlapping writes may say what the datastore holds
+      if (version === mine) remembered.set(record.key, { record })
       init.onPut?.(record)
     },
     async delete (key) {
+      const mine = ++version
+      remembered.delete(key)
       await datastore.delete(keyOf(key))
+      if (version === mine) remembered.set(key, {})
     },
     async * all () {
       for await (const { value } of datastore.query({ prefix: PREFIX })) {

@@ -15,7 +15,7 @@ import type { Listings } from './listings.ts'
 import { createArtifactSources, type Source } from './artifact-sources.ts'
 import { createSpool, type Spool } from './spool.ts'
 import type { UpstreamClient } from './upstream-client.ts'
-import { createVerifier } from './verifier.ts'
+import { createVerifier, type Verifier } from './verifier.ts'
 
 export interface ServedArtifact {
   status: CacheStatus
@@ -36,9 +36,9 @@ export interface GetArtifactOptions {
 
 /**
  * Immutable artifacts, local-first. A miss starts one fill per key: the upstream
- * body goes to disk (for every waiting client) and into a UnixFS import at once,
- * hashed as it streams; the index entry is committed only after the published
- * digests match.
+ * body goes to a spool (for every waiting client) and into a UnixFS import at
+ * once, hashed as it streams. Clients get the last byte as soon as the published
+ * digests match; the index entry is committed once the import has stored it.
  */
 export interface ArtifactCache {
   get(mount: FormatMount, target: ArtifactTarget, options: GetArtifactOptions): Promise<ServedArtifact>
@@ -145,10 +145,12 @@ export function createArtifactCache (components: ArtifactCacheComponents, init: 
     const done = (async (): Promise<IndexRecord> => {
       const location = located ?? await locate(mount, target, controller.signal)
       const source = await sources.open(target, location, controller.signal)
-      const spool = await createSpool(init.spoolDir)
+      const spool = createSpool(init.spoolDir)
       ready.resolve({ spool, size: source.size, status: source.status })
       const verifier = createVerifier(location.digests, target.key)
       const idle = setTimeout(() => controller.abort(new UpstreamTimeoutError(`no bytes for ${target.key} in ${idleTimeoutMs} ms`)), idleTimeoutMs)
+      let digests: Digest[] | undefined
+      let wrongBytes: Error | undefined
       async function * teed (): AsyncGenerator<Uint8Array> {
         for await (const chunk of source.chunks) {
           idle.refresh()
@@ -156,23 +158,25 @@ export function createArtifactCache (components: ArtifactCacheComponents, init: 
           await spool.write(chunk)
           yield chunk
         }
+        try {
+          digests = verify(target.key, source, location, verifier)
+        } catch (err) {
+          wrongBytes = err as Error
+          throw err
+        }
+        // the clients may have the end now; the store commits behind them. An index that
+        // lists other files is read first, so that what a client asks for next is known.
+        if (location.listing === undefined) spool.finish()
       }
       try {
-        const added = source.status === 'PEER' ? await storePeerFill(source, teed(), spool, controller.signal) : await content.add(teed(), controller.signal)
-        let digests
+        let added: AddResult
         try {
-          if (source.size !== undefined && verifier.bytes !== source.size) {
-            throw new UpstreamError(`received ${verifier.bytes} of ${source.size} bytes for ${target.key}`)
-          }
-          if (location.size !== undefined && verifier.bytes !== location.size) {
-            throw new UpstreamError(`${target.key} is ${verifier.bytes} bytes, but ${location.size} were published`)
-          }
-          digests = verifier.verify()
+          added = source.status === 'PEER' ? await storePeerFill(source, teed(), spool, controller.signal) : await content.add(teed(), controller.signal)
         } catch (err) {
-          await added.discard()
+          if (wrongBytes === undefined) throw err
           metrics?.verificationFailures.inc({ format: mount.adapter.name, source: source.contributors.size === 0 ? 'upstream' : 'peer' })
           if (source.contributors.size === 0) throw err
-          for (const record of source.contributors) swarm?.reject(record, (err as Error).message)
+          for (const record of source.contributors) swarm?.reject(record, wrongBytes.message)
           throw new PeerContentError(`a peer sent wrong bytes for ${target.key}`, { cause: err })
         }
         const record: IndexRecord = {
@@ -180,19 +184,19 @@ export function createArtifactCache (components: ArtifactCacheComponents, init: 
           kind: 'artifact',
           cid: added.cid.toString(),
           size: verifier.bytes,
-          digests,
+          digests: digests!,
           upstream: location.url,
           fetchedAt: Date.now(),
           contentType: target.contentType
         }
         try {
-          // what an index lists is read beside the client's download; noted before the record, so a crash cannot lose it
+          // noted before the record, so a crash cannot lose what the index lists
           if (location.listing !== undefined) await listings.read(mount, location.listing, added.cid)
+          spool.finish()
           await index.put(record)
         } finally {
           added.settle()
         }
-        spool.finish()
         if (source.contributors.size > 0) metrics?.peerFetches.inc({ outcome: 'verified' })
         return record
       } catch (err) {
@@ -200,6 +204,7 @@ export function createArtifactCache (components: ArtifactCacheComponents, init: 
         throw err
       } finally {
         clearTimeout(idle)
+        spool.close()
       }
     })()
 
@@ -276,6 +281,8 @@ export function createArtifactCache (components: ArtifactCacheComponents, init: 
     }
     if (!started) metrics?.singleFlightJoins.inc({ kind: 'artifact' })
     const { spool, size, status } = await abortable(fill.ready, options.signal)
+    // every byte is here and verified, the record is being committed: served from the store once it is
+    if (spool.finished) return serveStored(await abortable(fill.done, options.signal), options.range)
     const range = resolveRange(options.range, size)
     // take the reader first: it keeps the spool open while we wait
     const body = range === undefined ? spool.reader() : spool.reader(range.start, range.end + 1)
@@ -289,6 +296,17 @@ export function createArtifactCache (components: ArtifactCacheComponents, init: 
     }
     return { status, body, size, range }
   }
+}
+
+/** The bytes that arrived are the artifact published: its length and its digests. */
+function verify (key: string, source: Source, location: ArtifactLocation, verifier: Verifier): Digest[] {
+  if (source.size !== undefined && verifier.bytes !== source.size) {
+    throw new UpstreamError(`received ${verifier.bytes} of ${source.size} bytes for ${key}`)
+  }
+  if (location.size !== undefined && verifier.bytes !== location.size) {
+    throw new UpstreamError(`${key} is ${verifier.bytes} bytes, but ${location.size} were published`)
+  }
+  return verifier.verify()
 }
 
 /** Every digest published now is one the stored copy was verified against. */

@@ -95,9 +95,17 @@ export function createDocumentCache (components: DocumentCacheComponents, init: 
       throw new UpstreamError(`upstream answered ${response.status} for ${target.key}`)
     }
     const bytes = await readCapped(response, adapter.maxDocumentBytes, target.key)
-    // a malformed document must not replace a good stored copy: parse before storing
-    const doc = adapter.parseDocument(bytes, target)
-    const added = await content.add([bytes], signal)
+    // the blocks are written while the document is parsed; a malformed one takes them
+    // back and never replaces a good stored copy
+    const adding = content.add([bytes], signal)
+    let doc: Doc
+    try {
+      doc = adapter.parseDocument(bytes, target)
+    } catch (err) {
+      void adding.then(async (added) => { await added.discard() }, () => {})
+      throw err
+    }
+    const added = await adding
     const record: IndexRecord = {
       key: target.key,
       kind: 'metadata',

@@ -7,16 +7,24 @@ import { randomUUID } from 'node:crypto'
 const READ_SIZE = 256 * 1024
 /** The writer reads its own bytes back in leaf-sized pieces: they go straight to the importer. */
 const READ_BACK_SIZE = 1024 * 1024
+/**
+ * Bodies up to this size stay in memory (most npm tarballs, wheels, small
+ * debs): a file of their own would cost a cold fetch five trips to the thread
+ * pool. A larger body moves to a file when it grows past this.
+ */
+const MEMORY_BYTES = 256 * 1024
 
 /**
- * An upstream body on its way into the store, on disk so that any number of
+ * An upstream body on its way into the store, kept so that any number of
  * clients can read it at their own pace while it is still arriving (the way
- * nginx's proxy cache serves from its temp file). The file is unlinked as soon as
- * it is opened: the kernel frees it when the last reader closes, or on a crash.
+ * nginx's proxy cache serves from its temp file): in memory while it is small,
+ * then on disk. The file is unlinked as soon as it is opened: the kernel frees
+ * it when the last reader closes, or on a crash.
  *
  * Readers never see the end of the body before `finish()`: the last byte is held
  * back until the content has been verified, so a client can never receive a
- * complete-looking body that failed verification.
+ * complete-looking body that failed verification. The writer keeps the file
+ * until `close()` (it may still read its bytes back to store them).
  */
 export interface Spool {
   write(chunk: Uint8Array): Promise<void>
@@ -24,6 +32,10 @@ export interface Spool {
   finish(): void
   /** The fill failed: every reader errors, which aborts its connection. */
   fail(error: Error): void
+  /** Whether `finish()` was called: every byte is here and verified. */
+  readonly finished: boolean
+  /** The writer is done with the file; it closes when its last reader has gone. */
+  close(): void
   readonly written: number
   /** Why the fill failed, once it has. */
   readonly failure: Error | undefined
@@ -31,63 +43,107 @@ export interface Spool {
   reached(bytes: number): Promise<void>
   /**
    * A stream of bytes [start, end) as they become available; undefined once the
-   * spool has settled and its last reader has gone (the bytes are in the store by then).
+   * writer has closed it and its last reader has gone (the bytes are in the store by then).
    */
   reader(start?: number, end?: number): ReadableStream<Uint8Array> | undefined
-  /** Everything written so far, read back by the writer itself (before it settles the spool). */
+  /** Everything written so far, read back by the writer itself (before it closes the spool). */
   readBack(): AsyncGenerator<Uint8Array>
 }
 
-export async function createSpool (dir: string): Promise<Spool> {
-  const path = join(dir, `spool-${randomUUID()}`)
-  const file: FileHandle = await open(path, 'w+')
-  await unlink(path)
+export function createSpool (dir: string): Spool {
   const events = new EventEmitter()
   events.setMaxListeners(0)
+  // bytes [0, written) are in `memory` until the body outgrows it, then all in `file`
+  let memory: Uint8Array[] = []
+  let file: FileHandle | undefined
   let written = 0
   let state: 'open' | 'finished' | 'failed' = 'open'
   let failure: Error | undefined
-  let holders = 1 // the writer, until the spool settles
+  let holders = 1 // the writer, until it closes
+  let writerClosed = false
 
   const release = (): void => {
-    if (--holders === 0) void file.close().catch(() => {})
+    if (--holders > 0) return
+    memory = []
+    void file?.close().catch(() => {})
   }
   const settle = (next: 'finished' | 'failed', error?: Error): void => {
     if (state !== 'open') return
     state = next
     failure = error
     events.emit('change')
-    release()
   }
   const changed = async (): Promise<void> => { await once(events, 'change') }
+
+  async function writeAt (handle: FileHandle, chunk: Uint8Array, position: number): Promise<void> {
+    for (let offset = 0; offset < chunk.byteLength;) {
+      const { bytesWritten } = await handle.write(chunk, offset, chunk.byteLength - offset, position + offset)
+      offset += bytesWritten
+    }
+  }
+
+  /** Moves what memory holds to a new file; readers go on reading memory until it is there. */
+  async function spill (): Promise<FileHandle> {
+    const path = join(dir, `spool-${randomUUID()}`)
+    const handle = await open(path, 'w+')
+    await unlink(path)
+    let position = 0
+    for (const chunk of memory) {
+      await writeAt(handle, chunk, position)
+      position += chunk.byteLength
+    }
+    file = handle
+    memory = []
+    return handle
+  }
+
+  /** Up to `length` bytes from `position`, wherever they are kept now. */
+  async function read (position: number, length: number): Promise<Uint8Array> {
+    if (file === undefined) {
+      let start = 0
+      for (const chunk of memory) {
+        if (position < start + chunk.byteLength) return chunk.subarray(position - start, Math.min(chunk.byteLength, position - start + length))
+        start += chunk.byteLength
+      }
+      throw new Error(`the spool has no byte ${position}`)
+    }
+    const buffer = Buffer.allocUnsafe(length)
+    const { bytesRead } = await file.read(buffer, 0, length, position)
+    if (bytesRead === 0) throw new Error(`the spool ended at byte ${position}`)
+    return buffer.subarray(0, bytesRead)
+  }
 
   return {
     get written () { return written },
     get failure () { return failure },
+    get finished () { return state === 'finished' },
 
     async write (chunk) {
-      let offset = 0
-      while (offset < chunk.byteLength) {
-        const { bytesWritten } = await file.write(chunk, offset, chunk.byteLength - offset, written)
-        offset += bytesWritten
-        written += bytesWritten
+      if (file === undefined && written + chunk.byteLength <= MEMORY_BYTES) {
+        memory.push(chunk)
+      } else {
+        await writeAt(file ?? await spill(), chunk, written)
       }
+      written += chunk.byteLength
       events.emit('change')
     },
 
     async * readBack () {
-      if (state !== 'open') throw new Error('the spool has settled; its bytes are for readers only')
+      if (writerClosed) throw new Error('the spool is closed; its bytes are for readers only')
       for (let position = 0; position < written;) {
-        const buffer = Buffer.allocUnsafe(Math.min(READ_BACK_SIZE, written - position))
-        const { bytesRead } = await file.read(buffer, 0, buffer.byteLength, position)
-        if (bytesRead === 0) throw new Error(`the spool ended at byte ${position} of ${written}`)
-        position += bytesRead
-        yield buffer.subarray(0, bytesRead)
+        const chunk = await read(position, Math.min(READ_BACK_SIZE, written - position))
+        position += chunk.byteLength
+        yield chunk
       }
     },
 
     finish: () => { settle('finished') },
     fail: (error) => { settle('failed', error) },
+    close: () => {
+      if (writerClosed) return
+      writerClosed = true
+      release()
+    },
 
     async reached (bytes) {
       while (state === 'open' && written < bytes) await changed()
@@ -107,10 +163,9 @@ export async function createSpool (dir: string): Promise<Spool> {
               if (state === 'failed') throw failure
               const available = Math.min(end, state === 'finished' ? written : written - 1)
               if (position < available) {
-                const buffer = Buffer.allocUnsafe(Math.min(READ_SIZE, available - position))
-                const { bytesRead } = await file.read(buffer, 0, buffer.byteLength, position)
-                position += bytesRead
-                controller.enqueue(buffer.subarray(0, bytesRead))
+                const chunk = await read(position, Math.min(READ_SIZE, available - position))
+                position += chunk.byteLength
+                controller.enqueue(chunk)
                 return
               }
               if (position >= end || state === 'finished') {
