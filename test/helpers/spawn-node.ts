@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { V8_FLAGS } from '../../bin/v8-flags.js'
 
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url))
+const DPM = fileURLToPath(new URL('../../bin/dpm.js', import.meta.url))
 
 export interface SpawnedNode {
   url: string
@@ -21,11 +21,11 @@ export interface SpawnedNode {
 }
 
 /**
- * `dpm start` as its own OS process (what a user runs: the same V8 flags as
- * `bin/dpm.js`), on a free loopback port. `nodeOptions` go to Node itself, e.g. a heap limit.
+ * `dpm start` as its own OS process, through `bin/dpm.js` as a user runs it
+ * (its V8 flags given, so it runs in this one process), on a free loopback port. `nodeOptions` go to Node itself, e.g. a heap limit.
  */
 export async function spawnNode (init: { dataDir: string, env?: Record<string, string>, nodeOptions?: string[], netns?: string }): Promise<SpawnedNode> {
-  const command = [process.execPath, ...V8_FLAGS, ...(init.nodeOptions ?? []), MAIN, 'start']
+  const command = [process.execPath, ...V8_FLAGS, ...(init.nodeOptions ?? []), DPM, 'start']
   // `ip netns exec` enters the namespace and execs the node: the child's pid is the node's
   if (init.netns !== undefined) command.unshift('ip', 'netns', 'exec', init.netns)
   const child = spawn(command[0]!, command.slice(1), {
