@@ -237,6 +237,8 @@ export async function startNode (settings: NodeSettings, components: { log: Logg
       const grace = setTimeout(() => { server.closeAllConnections() }, SHUTDOWN_GRACE_MS)
       await closed
       clearTimeout(grace)
+      // a client has the last byte once it is verified: its record may still be on its way
+      await artifacts?.storing(SHUTDOWN_GRACE_MS)
       lifetime.abort(new Error('node stopping'))
       activity.stop()
       await swarm?.stop()

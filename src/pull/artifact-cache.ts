@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import { CID } from 'multiformats/cid'
 import type { Logger } from 'pino'
 import type { ArtifactLocation, ArtifactTarget, CacheStatus } from '../../formats/index.ts'
@@ -44,6 +45,12 @@ export interface ArtifactCache {
   get(mount: FormatMount, target: ArtifactTarget, options: GetArtifactOptions): Promise<ServedArtifact>
   /** Fills still running (for shutdown and metrics). */
   readonly inflight: number
+  /**
+   * Waits (up to `ms`) for the fills whose bytes have all arrived and been
+   * verified to be stored: their clients may be gone already, their records not
+   * yet written. For a stop, before the fills are aborted.
+   */
+  storing(ms: number): Promise<void>
 }
 
 export interface ArtifactCacheComponents {
@@ -84,6 +91,8 @@ interface FillStart {
 interface Fill {
   ready: Promise<FillStart>
   done: Promise<IndexRecord>
+  /** Every byte is here and verified; what is left is storing them. */
+  verified: boolean
 }
 
 /** A peer's bytes failed verification: the fill is retried once, without that peer. */
@@ -166,6 +175,7 @@ export function createArtifactCache (components: ArtifactCacheComponents, init: 
         }
         // the clients may have the end now; the store commits behind them. An index that
         // lists other files is read first, so that what a client asks for next is known.
+        fill.verified = true
         if (location.listing === undefined) spool.finish()
       }
       try {
@@ -209,6 +219,7 @@ export function createArtifactCache (components: ArtifactCacheComponents, init: 
     })()
 
     const fill: Fill = {
+      verified: false,
       ready: ready.promise,
       // forget a failed fill before anyone waiting on it hears of the failure, so a retry starts afresh
       done: done.catch((err: Error) => {
@@ -251,6 +262,11 @@ export function createArtifactCache (components: ArtifactCacheComponents, init: 
 
   return {
     get inflight () { return fills.size },
+
+    async storing (ms) {
+      const committing = [...fills.values()].filter((f) => f.verified).map(async (f) => await f.done.catch(() => {}))
+      await Promise.race([Promise.all(committing), sleep(ms, undefined, { ref: false })])
+    },
 
     async get (mount, target, options) {
       try {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { createHash, randomBytes } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
-import { startFakeNpmRegistry, type FakeNpmRegistry } from '../../helpers/fake-npm-registry.ts'
+import { fakeTarballDigest, startFakeNpmRegistry, type FakeNpmRegistry } from '../../helpers/fake-npm-registry.ts'
 import { countBlocks, listIndex } from '../../helpers/inspect-store.ts'
 import { startTestNode, type TestNode } from '../../helpers/test-node.ts'
 
@@ -40,6 +40,25 @@ describe('npm pull-through against a fake upstream', () => {
     assert.equal(again.headers.get('x-cache'), 'HIT')
     assert.equal(sha512(new Uint8Array(await again.arrayBuffer())), sha512(cold))
     assert.equal(upstream.count('/cold/-/cold-1.0.0.tgz'), 1)
+  })
+
+  it('keeps what a client was served cold when the node is stopped right after: the record follows the last byte, and a stop waits for it', async () => {
+    const tarball = { size: 64 * 1024 * 1024 }
+    upstream.publish('stopped', { version: '1.0.0', tarball })
+    const first = await startTestNode({ npmUpstream: upstream.url })
+    const response = await fetch(`${first.url}/npm/stopped/-/stopped-1.0.0.tgz`)
+    assert.equal(response.headers.get('x-cache'), 'MISS')
+    assert.equal(sha512(new Uint8Array(await response.arrayBuffer())), fakeTarballDigest(tarball))
+    await first.stop()
+    const second = await startTestNode({ npmUpstream: upstream.url, dataDir: first.dataDir })
+    try {
+      const again = await fetch(`${second.url}/npm/stopped/-/stopped-1.0.0.tgz`)
+      assert.equal(again.headers.get('x-cache'), 'HIT')
+      assert.equal(sha512(new Uint8Array(await again.arrayBuffer())), fakeTarballDigest(tarball))
+      assert.equal(upstream.count('/stopped/-/stopped-1.0.0.tgz'), 1)
+    } finally {
+      await second.destroy()
+    }
   })
 
   it('refuses a tarball that does not match its integrity with a 502 and stores nothing', async () => {
