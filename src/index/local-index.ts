@@ -10,6 +10,12 @@ export interface LocalIndex {
   put(record: IndexRecord): Promise<void>
   delete(key: string): Promise<void>
   all(): AsyncIterable<IndexRecord>
+  /**
+   * A record is on its way (its bytes verified and served, its blocks still being
+   * written): until `stored` settles, a lookup of `key` and every listing wait
+   * for it, so what a client was just served is never missing from the index.
+   */
+  committing(key: string, stored: Promise<unknown>): void
 }
 
 const PREFIX = '/dpm/index'
@@ -35,11 +41,13 @@ export function createLocalIndex (components: { datastore: Datastore }, init: { 
   }
 
   const remembered = new LRUCache<string, { record?: IndexRecord }>({ max: REMEMBERED_KEYS })
+  const pending = new Map<string, Promise<void>>()
   let version = 0 // counts writes: what a read or write saw is remembered only if no other write overlapped it
 
   return {
     async get (key) {
       init.onGet?.(key)
+      await pending.get(key)
       const known = remembered.get(key)
       if (known !== undefined) return known.record
       const writes = version
@@ -67,7 +75,13 @@ export function createLocalIndex (components: { datastore: Datastore }, init: { 
       await datastore.delete(keyOf(key))
       if (version === mine) remembered.set(key, {})
     },
+    committing (key, stored) {
+      const settled = stored.then(() => {}, () => {})
+      pending.set(key, settled)
+      void settled.then(() => { if (pending.get(key) === settled) pending.delete(key) })
+    },
     async * all () {
+      await Promise.all(pending.values())
       for await (const { value } of datastore.query({ prefix: PREFIX })) {
         const record = decode(value)
         if (record !== undefined) yield record

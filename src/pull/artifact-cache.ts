@@ -176,6 +176,7 @@ export function createArtifactCache (components: ArtifactCacheComponents, init: 
         // the clients may have the end now; the store commits behind them. An index that
         // lists other files is read first, so that what a client asks for next is known.
         fill.verified = true
+        index.committing(target.key, done)
         if (location.listing === undefined) spool.finish()
       }
       try {
@@ -295,10 +296,10 @@ export function createArtifactCache (components: ArtifactCacheComponents, init: 
         started = true
       }
     }
-    if (!started) metrics?.singleFlightJoins.inc({ kind: 'artifact' })
     const { spool, size, status } = await abortable(fill.ready, options.signal)
     // every byte is here and verified, the record is being committed: served from the store once it is
     if (spool.finished) return serveStored(await abortable(fill.done, options.signal), options.range)
+    if (!started) metrics?.singleFlightJoins.inc({ kind: 'artifact' })
     const range = resolveRange(options.range, size)
     // take the reader first: it keeps the spool open while we wait
     const body = range === undefined ? spool.reader() : spool.reader(range.start, range.end + 1)
