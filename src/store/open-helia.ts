@@ -1,18 +1,16 @@
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { withBitswap } from '@helia/bitswap'
-import { withLibp2pLight } from '@helia/libp2p'
 import { loadOrCreateSelfKey } from '@libp2p/config'
 import { defaultLogger } from '@libp2p/logger'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { prometheusMetrics } from '@libp2p/prometheus-metrics'
 import type { Registry } from 'prom-client'
 import { LevelDatastore } from 'datastore-level'
-import { createHeliaLight, type Helia } from 'helia'
+import type { Helia } from 'helia'
 import type { Libp2p, PeerId, PrivateKey } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
-import { bitswapOptions } from '../swarm/bitswap-options.ts'
-import { createLibp2pOptions, type SwarmServices } from '../swarm/libp2p-options.ts'
+import type { SwarmServices } from '../swarm/libp2p-options.ts'
+import { createHeliaLight } from './helia-light.ts'
 import { WholeFileBlockstore } from './whole-file-blockstore.ts'
 
 export interface OpenHeliaInit {
@@ -59,9 +57,13 @@ export async function openHelia (init: OpenHeliaInit): Promise<HeliaNode> {
   const metrics = init.registry === undefined
     ? undefined
     : prometheusMetrics({ registry: init.registry, collectDefaultMetrics: false, preserveExistingMetrics: true })({ logger: defaultLogger() })
-  const light = createHeliaLight({ blockstore, datastore, metrics })
+  const light = await createHeliaLight({ blockstore, datastore, metrics })
   let libp2p: Libp2p<SwarmServices> | undefined
   if (init.swarmKey !== undefined) {
+    // loaded only for a swarm: a node on its own never holds libp2p's code (~30 MiB resident)
+    const [{ withBitswap }, { withLibp2pLight }, { bitswapOptions }, { createLibp2pOptions }] = await Promise.all([
+      import('@helia/bitswap'), import('@helia/libp2p'), import('../swarm/bitswap-options.ts'), import('../swarm/libp2p-options.ts')
+    ])
     const options = { ...createLibp2pOptions({ ...init, privateKey, swarmKey: init.swarmKey }), metrics: metrics && (() => metrics) }
     const networked = withBitswap(withLibp2pLight(light, options), bitswapOptions)
     await networked.start()
