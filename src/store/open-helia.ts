@@ -60,7 +60,7 @@ export async function openHelia (init: OpenHeliaInit): Promise<HeliaNode> {
   const light = await createHeliaLight({ blockstore, datastore, metrics })
   let libp2p: Libp2p<SwarmServices> | undefined
   if (init.swarmKey !== undefined) {
-    // loaded only for a swarm: a node on its own never holds libp2p's code (~30 MiB resident)
+    // loaded only for a swarm: with helia-light.ts, an idle node on its own holds ~121 MB, not ~184
     const [{ withBitswap }, { withLibp2pLight }, { bitswapOptions }, { createLibp2pOptions }] = await Promise.all([
       import('@helia/bitswap'), import('@helia/libp2p'), import('../swarm/bitswap-options.ts'), import('../swarm/libp2p-options.ts')
     ])
