@@ -15,6 +15,7 @@ import { promisify } from 'node:util'
 import { generateTarball, startFakeNpmRegistry } from '../test/helpers/fake-npm-registry.ts'
 import { spawnNode } from '../test/helpers/spawn-node.ts'
 import { freePort } from '../test/helpers/free-port.ts'
+import { countingCpu } from './helpers/cpu-time.ts'
 
 const MiB = 1024 * 1024
 const size = Number(process.env.BENCH_SIZE_MIB ?? 1024) * MiB
@@ -64,10 +65,14 @@ try {
     const artifact = `${dpm.url}/npm/big/-/big-1.0.0.tgz`
     const file = `http://127.0.0.1:${nginxPort}/big-1.0.0.tgz`
     const times = { hit: [] as number[], file: [] as number[], hit8: [] as number[], file8: [] as number[] }
+    // what serving costs each server, all its threads: the node copies every byte, nginx's sendfile does not
+    const cpu = { dpm: { user: 0, kernel: 0 }, nginx: { user: 0, kernel: 0 } }
+    const nginxWorker = Number((await promisify(execFile)('pgrep', ['-P', String(nginx.pid)])).stdout.trim())
+    const servedGiB = ROUNDS * (1 + CLIENTS) * size / (1024 * MiB)
     for (let round = 0; round < ROUNDS; round++) {
       const turns = [
-        async () => { times.hit.push(await curl(artifact)); times.hit8.push(await together(artifact, CLIENTS)) },
-        async () => { times.file.push(await curl(file)); times.file8.push(await together(file, CLIENTS)) }
+        () => countingCpu(dpm.child.pid!, cpu.dpm, async () => { times.hit.push(await curl(artifact)); times.hit8.push(await together(artifact, CLIENTS)) }),
+        () => countingCpu(nginxWorker, cpu.nginx, async () => { times.file.push(await curl(file)); times.file8.push(await together(file, CLIENTS)) })
       ]
       for (let i = 0; i < turns.length; i++) await turns[(i + round) % turns.length]!()
     }
@@ -77,6 +82,8 @@ try {
     console.log(`dpm MISS (fake upstream on loopback), once: ${miss.toFixed(0)} MiB/s, peak RSS ${(missRss / MiB).toFixed(0)} MiB`)
     console.log(`1 client:  dpm HIT ${median(times.hit).toFixed(0)} MiB/s, nginx ${median(times.file).toFixed(0)} MiB/s, HIT / nginx ${ratio(times.hit, times.file)}`)
     console.log(`${CLIENTS} clients: dpm HIT ${median(times.hit8).toFixed(0)} MiB/s, nginx ${median(times.file8).toFixed(0)} MiB/s in all, HIT / nginx ${ratio(times.hit8, times.file8)}`)
+    const perGiB = (c: { user: number, kernel: number }): string => `${(c.user / servedGiB).toFixed(2)} s user + ${(c.kernel / servedGiB).toFixed(2)} s kernel`
+    console.log(`CPU per GiB served: dpm ${perGiB(cpu.dpm)}, nginx ${perGiB(cpu.nginx)}`)
     console.log(`peak RSS of the node serving hits: ${(hitRss / MiB).toFixed(0)} MiB`)
   } finally {
     await dpm.stop()

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { LeafBuffers } from '../../src/store/leaf-buffers.ts'
+import { LeafBuffers, PAGE_SKEW } from '../../src/store/leaf-buffers.ts'
 
 describe('lent leaf buffers', () => {
   it('takes a returned buffer again, also when a view of it comes back', () => {
@@ -40,5 +40,12 @@ describe('lent leaf buffers', () => {
     for (const b of out) buffers.release(b!)
     const again = new Set([buffers.take(), buffers.take(), buffers.take()])
     assert.equal(out.filter((b) => again.has(b)).length, 2)
+  })
+
+  it('starts every buffer off a page boundary, where copies into and out of it run at full speed', () => {
+    const buffers = new LeafBuffers(1024 * 1024, 2)
+    const buffer = buffers.take()!
+    assert.equal(buffer.byteOffset, PAGE_SKEW)
+    assert.equal(buffer.byteLength, 1024 * 1024)
   })
 })

@@ -1,0 +1,22 @@
+import { readFile } from 'node:fs/promises'
+
+/** Kernel clock ticks per second, as `/proc/<pid>/stat` counts them (USER_HZ: 100 on Linux). */
+const TICKS_PER_SECOND = 100
+
+/** CPU seconds a process has used so far, all its threads, in user space and in the kernel. */
+export async function cpuSeconds (pid: number): Promise<{ user: number, kernel: number }> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
+  // fields after the command name, which may itself hold spaces and parentheses
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return { user: Number(fields[11]) / TICKS_PER_SECOND, kernel: Number(fields[12]) / TICKS_PER_SECOND }
+}
+
+/** Runs `work` and adds the CPU seconds `pid` spent meanwhile to `into`. */
+export async function countingCpu<T> (pid: number, into: { user: number, kernel: number }, work: () => Promise<T>): Promise<T> {
+  const before = await cpuSeconds(pid)
+  const result = await work()
+  const after = await cpuSeconds(pid)
+  into.user += after.user - before.user
+  into.kernel += after.kernel - before.kernel
+  return result
+}
