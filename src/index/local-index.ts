@@ -27,7 +27,11 @@ const PREFIX = '/dpm/index'
  */
 const REMEMBERED_KEYS = 10_000
 
-/** `onGet` hears every lookup (what the store's use clock counts as a use); `onPut` every record stored. */
+/**
+ * `onGet` hears every lookup that found a record (what the store's use clock
+ * counts as a use: a key looked up before it has one is no use of anything, and
+ * noting it would cost a cold fetch a datastore write); `onPut` every record stored.
+ */
 export function createLocalIndex (components: { datastore: Datastore }, init: { onPut?(record: IndexRecord): void, onGet?(key: string): void } = {}): LocalIndex {
   const { datastore } = components
   const keyOf = (key: string): Key => new Key(`${PREFIX}/${Buffer.from(key).toString('base64url')}`)
@@ -44,21 +48,26 @@ export function createLocalIndex (components: { datastore: Datastore }, init: { 
   const pending = new Map<string, Promise<void>>()
   let version = 0 // counts writes: what a read or write saw is remembered only if no other write overlapped it
 
+  async function lookUp (key: string): Promise<IndexRecord | undefined> {
+    await pending.get(key)
+    const known = remembered.get(key)
+    if (known !== undefined) return known.record
+    const writes = version
+    let record: IndexRecord | undefined
+    try {
+      record = decode(await datastore.get(keyOf(key)))
+    } catch (err) {
+      if ((err as Error).name !== 'NotFoundError') throw err
+    }
+    // a put or delete that ran during the read knows better than what the read saw
+    if (writes === version) remembered.set(key, { record })
+    return record
+  }
+
   return {
     async get (key) {
-      init.onGet?.(key)
-      await pending.get(key)
-      const known = remembered.get(key)
-      if (known !== undefined) return known.record
-      const writes = version
-      let record: IndexRecord | undefined
-      try {
-        record = decode(await datastore.get(keyOf(key)))
-      } catch (err) {
-        if ((err as Error).name !== 'NotFoundError') throw err
-      }
-      // a put or delete that ran during the read knows better than what the read saw
-      if (writes === version) remembered.set(key, { record })
+      const record = await lookUp(key)
+      if (record !== undefined) init.onGet?.(key)
       return record
     },
     async put (record) {

@@ -1,6 +1,6 @@
-import { close, fstat, open, read } from 'node:fs'
-import { readdir, stat, unlink } from 'node:fs/promises'
-import { join } from 'node:path'
+import { close, fstat, open, read, writeFile } from 'node:fs'
+import { mkdir, readdir, rename, stat, unlink } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
 import { promisify } from 'node:util'
 import { FsBlockstore } from 'blockstore-fs'
 import { NextToLast } from 'blockstore-fs/sharding'
@@ -39,10 +39,12 @@ export class WholeFileBlockstore extends FsBlockstore {
   }
 
   readonly #writing = new Map<string, Promise<void>>()
+  #temporaries = 0
 
   override async open (): Promise<void> {
     await super.open()
-    this.#bytes = (await this.list()).reduce((sum, f) => sum + f.size, 0)
+    // a temporary file found now is one a process that stopped mid-write left
+    this.#bytes = (await this.#walk(async (path) => { await unlink(path).catch(() => {}) })).reduce((sum, f) => sum + f.size, 0)
   }
 
   /** A block already here, or being written, is not written again: the same CID is the same bytes. */
@@ -53,10 +55,10 @@ export class WholeFileBlockstore extends FsBlockstore {
       await under
       return cid
     }
-    if (await this.has(cid)) return cid
+    // looked for inside the flight: two puts that both looked before either wrote would count the block twice
     const written = (async () => {
-      await super.put(cid, bytes, options)
-      const { size } = await stat(file) // not `+= await`: that would add to the count as it was before the wait
+      if (await this.has(cid)) return
+      const size = await this.#writeWhole(file, bytes, options?.signal) // not `+= await`: that would add to the count as it was before the wait
       this.#bytes += size
     })()
     this.#writing.set(file, written)
@@ -67,6 +69,33 @@ export class WholeFileBlockstore extends FsBlockstore {
     }
     return cid
   }
+
+  /**
+   * Writes a block file whole or not at all: into a temporary file beside it,
+   * then renamed. What blockstore-fs does, less two file operations per block
+   * (the directory is made only when a write finds it missing; the size is the
+   * bytes' own, not a `stat`), each a trip to libuv's thread pool.
+   */
+  async #writeWhole (file: string, bytes: Parameters<FsBlockstore['put']>[1], signal?: AbortSignal): Promise<number> {
+    const data = bytes instanceof Uint8Array ? bytes : Buffer.concat(await Array.fromAsync(bytes))
+    const temp = `${file}.${process.pid}-${++this.#temporaries}${TEMPORARY}`
+    signal?.throwIfAborted()
+    try {
+      await writeWhole(temp, data)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+      await mkdir(dirname(file), { recursive: true })
+      await writeWhole(temp, data)
+    }
+    try {
+      await rename(temp, file)
+    } catch (err) {
+      await unlink(temp).catch(() => {})
+      throw err
+    }
+    return data.byteLength
+  }
+
 
   override async delete (cid: CID, options?: { signal?: AbortSignal }): Promise<void> {
     let size
@@ -98,12 +127,18 @@ export class WholeFileBlockstore extends FsBlockstore {
 
   /** Every block file with its size and mtime, from the directory itself. */
   async list (): Promise<BlockFile[]> {
+    return await this.#walk()
+  }
+
+  /** The block files; temporary ones (`#writeWhole`), mid-write, go to `temporary` if it is given. */
+  async #walk (temporary?: (path: string) => Promise<void>): Promise<BlockFile[]> {
     const files: BlockFile[] = []
     for (const dir of await readdir(this.path, { withFileTypes: true })) {
       if (!dir.isDirectory()) continue
       for (const name of await readdir(join(this.path, dir.name))) {
-        if (!name.endsWith(this.#sharding.extension)) continue // steno's temporary files, mid-write
         const path = join(this.path, dir.name, name)
+        if (name.endsWith(TEMPORARY)) await temporary?.(path)
+        if (!name.endsWith(this.#sharding.extension)) continue
         try {
           const { size, mtimeMs } = await stat(path)
           files.push({ name, path, size, mtimeMs })
@@ -153,6 +188,9 @@ export class WholeFileBlockstore extends FsBlockstore {
   }
 }
 
+/** How a block file being written is named until it is whole. */
+const TEMPORARY = '.tmp'
+const writeWhole = promisify(writeFile)
 const fdOpen = promisify(open)
 const fdStat = promisify(fstat)
 const fdClose = promisify(close)
