@@ -13,6 +13,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { cleanEnv } from '../test/helpers/npm-client.ts'
 import { spawnNode, type SpawnedNode } from '../test/helpers/spawn-node.ts'
+import { countingCpu } from './helpers/cpu-time.ts'
 import { startVerdaccio } from './helpers/verdaccio.ts'
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
@@ -58,14 +59,16 @@ try {
   await npmCi(`${verdaccio.url}/`)
   console.log('ready')
 
+  const cpu = { cold: { user: 0, kernel: 0 }, warm: { user: 0, kernel: 0 } }
   const times: Record<string, number[]> = { direct: [], 'dpm cold': [], 'dpm warm': [], 'Verdaccio warm': [], 'npm offline floor': [] }
   for (let round = 0; round < ROUNDS; round++) {
     const cache = join(work, `cache-direct-${round}`)
     times.direct!.push(await npmCi(registry, { cache }))
     const dpm = await spawnNode({ dataDir: join(work, `dpm-${round}`), env: { DPM_NPM_UPSTREAM: registry } })
     nodes.push(dpm)
-    times['dpm cold']!.push(await npmCi(`${dpm.url}/npm/`))
-    times['dpm warm']!.push(await npmCi(`${dpm.url}/npm/`))
+    // the node's own CPU: on two cores it competes with npm, which is CPU-bound itself
+    times['dpm cold']!.push(await countingCpu(dpm.child.pid!, cpu.cold, () => npmCi(`${dpm.url}/npm/`)))
+    times['dpm warm']!.push(await countingCpu(dpm.child.pid!, cpu.warm, () => npmCi(`${dpm.url}/npm/`)))
     await dpm.stop()
     times['Verdaccio warm']!.push(await npmCi(`${verdaccio.url}/`))
     times['npm offline floor']!.push(await npmCi(registry, { cache, offline: true }))
@@ -76,6 +79,8 @@ try {
   console.log('| | seconds | all runs |')
   console.log('| --- | --- | --- |')
   for (const [k, v] of Object.entries(times)) console.log(`| ${k} | ${m[k]!.toFixed(1)} | ${v.map((x) => x.toFixed(1)).join(', ')} |`)
+  const perInstall = (c: { user: number, kernel: number }): string => `${(c.user / ROUNDS).toFixed(1)} s user + ${(c.kernel / ROUNDS).toFixed(1)} s kernel`
+  console.log(`\nthe node's CPU per install, mean of ${ROUNDS}: cold ${perInstall(cpu.cold)}, warm ${perInstall(cpu.warm)}`)
   console.log(`\ndpm cold / direct: ${(m['dpm cold']! / m.direct!).toFixed(2)}   dpm warm / npm offline floor: ${(m['dpm warm']! / m['npm offline floor']!).toFixed(2)}   Verdaccio warm / npm offline floor: ${(m['Verdaccio warm']! / m['npm offline floor']!).toFixed(2)}`)
 } finally {
   for (const node of nodes) await node.stop()
