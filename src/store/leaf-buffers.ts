@@ -12,7 +12,12 @@ export const PAGE_SKEW = 64
 /** A new buffer for `bytes`, off a page boundary when it is big enough to start on one. */
 export function offPageBuffer (bytes: number): Buffer {
   // smaller ones come from Node's shared pool, at whatever offset it is at
-  return bytes < 64 * 1024 ? Buffer.allocUnsafe(bytes) : Buffer.allocUnsafeSlow(PAGE_SKEW + bytes).subarray(PAGE_SKEW)
+  return bytes < 64 * 1024 ? Buffer.allocUnsafe(bytes) : ownOffPageBuffer(bytes)
+}
+
+/** A buffer with memory of its own, never the shared pool's, starting `PAGE_SKEW` into it. */
+function ownOffPageBuffer (bytes: number): Buffer {
+  return Buffer.allocUnsafeSlow(PAGE_SKEW + bytes).subarray(PAGE_SKEW)
 }
 
 /**
@@ -41,8 +46,8 @@ export class LeafBuffers {
    */
   take (bytes = this.#size): Buffer | undefined {
     if (bytes > this.#size || bytes < this.#size / 4) return undefined
-    // a memory of its own each, never the shared pool's: a buffer is known by its memory
-    const buffer = this.#free.pop() ?? Buffer.allocUnsafeSlow(PAGE_SKEW + this.#size).subarray(PAGE_SKEW)
+    // a memory of its own each: a buffer is known by its memory
+    const buffer = this.#free.pop() ?? ownOffPageBuffer(this.#size)
     this.#out.set(buffer.buffer, buffer)
     return buffer
   }

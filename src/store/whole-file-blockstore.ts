@@ -96,7 +96,6 @@ export class WholeFileBlockstore extends FsBlockstore {
     return data.byteLength
   }
 
-
   override async delete (cid: CID, options?: { signal?: AbortSignal }): Promise<void> {
     let size
     try {
@@ -172,7 +171,7 @@ export class WholeFileBlockstore extends FsBlockstore {
       const buffer = borrow(size) ?? offPageBuffer(size)
       let filled = 0
       while (filled < size) {
-        const bytesRead = await fdRead(fd, buffer, filled, size - filled, filled)
+        const { bytesRead } = await fdRead(fd, buffer, filled, size - filled, filled)
         if (bytesRead === 0) throw new Error(`block ${cid} ended at ${filled} of ${size} bytes`)
         filled += bytesRead
       }
@@ -194,8 +193,7 @@ const writeWhole = promisify(writeFile)
 const fdOpen = promisify(open)
 const fdStat = promisify(fstat)
 const fdClose = promisify(close)
-const fdRead = (fd: number, buffer: Buffer, offset: number, length: number, position: number): Promise<number> =>
-  new Promise((resolve, reject) => { read(fd, buffer, offset, length, position, (err, bytesRead) => { err === null ? resolve(bytesRead) : reject(err) }) })
+const fdRead = promisify(read)
 
 function notFound (err: unknown): unknown {
   return (err as NodeJS.ErrnoException).code === 'ENOENT' ? new NotFoundError(String(err)) : err
