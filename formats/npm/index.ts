@@ -3,7 +3,7 @@ import type { ArtifactLocation, FormatAdapter, FormatRequest, MetadataTarget, Ta
 import { abbreviate } from './abbreviate.ts'
 import { publishedDigests } from './integrity.ts'
 import { decodeSegments, takePackageName, type PackageName } from './package-name.ts'
-import { parsePackument, tarballFile, type Packument, type PackumentVersion } from './packument.ts'
+import { parsePackument, tarballFile, versionWithTarball, type Packument, type PackumentVersion } from './packument.ts'
 
 const ABBREVIATED = 'application/vnd.npm.install-v1+json'
 const JSON_TYPE = 'application/json'
@@ -45,7 +45,7 @@ export const npmAdapter: FormatAdapter<Packument> = {
 
   locateArtifact (target, doc, upstream): ArtifactLocation | undefined {
     const file = target.key.slice(target.key.lastIndexOf('/') + 1)
-    const version = Object.values(doc.versions).find((v) => tarballFile(v.dist.tarball) === file)
+    const version = versionWithTarball(doc, file)
     if (version === undefined) return undefined
     const digests = publishedDigests(version.dist)
     if (digests.length === 0) throw new UpstreamError(`the packument publishes no integrity or shasum for ${file}`)
@@ -69,7 +69,7 @@ export const npmAdapter: FormatAdapter<Packument> = {
     }
     if (target.variant.startsWith('version:')) {
       const wanted = target.variant.slice('version:'.length)
-      const version = doc.versions[wanted] ?? doc.versions[doc['dist-tags'][wanted] ?? '']
+      const version = ownValue(doc.versions, wanted) ?? ownValue(doc.versions, ownValue(doc['dist-tags'], wanted) ?? '')
       if (version === undefined) throw new NotFoundError(`version not found: ${wanted}`)
       return { body: JSON.stringify(rewrite(version)), contentType: JSON_TYPE, headers }
     }
@@ -81,6 +81,11 @@ export const npmAdapter: FormatAdapter<Packument> = {
     const message = error.status === 404 && error.message === 'not found' ? 'Not found' : error.message
     return { status: error.status, contentType: JSON_TYPE, body: JSON.stringify({ error: message }) }
   }
+}
+
+/** A record's own entry: `/npm/lodash/constructor` is not Object's constructor. */
+function ownValue<T> (record: Record<string, T>, key: string): T | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined
 }
 
 function packument (pkg: PackageName, upstream: string, variant: string): MetadataTarget {

@@ -37,11 +37,31 @@ export function parsePackument (bytes: Uint8Array): Packument {
   return result.output
 }
 
-/** The file name a tarball URL ends with, e.g. `lodash-4.17.21.tgz`. */
+/**
+ * The file name a tarball URL ends with, e.g. `lodash-4.17.21.tgz`. Cut from the
+ * string, not parsed as a URL: it runs for every version of every packument
+ * rendered, and `new URL` was most of the time rendering took.
+ */
 export function tarballFile (tarballUrl: string): string | undefined {
+  const end = tarballUrl.search(/[?#]/)
+  const path = end === -1 ? tarballUrl : tarballUrl.slice(0, end)
   try {
-    return decodeURIComponent(new URL(tarballUrl).pathname.split('/').at(-1) ?? '')
+    return decodeURIComponent(path.slice(path.lastIndexOf('/') + 1))
   } catch {
     return undefined
   }
+}
+
+/**
+ * The version whose tarball is `file`: by its name (`<name>-<version>.tgz`, the
+ * registry's layout) at once, else by looking through every version — a
+ * packument may have thousands, and an install asks this once per tarball.
+ */
+export function versionWithTarball (doc: Packument, file: string): PackumentVersion | undefined {
+  const prefix = `${doc.name.slice(doc.name.lastIndexOf('/') + 1)}-`
+  const id = file.startsWith(prefix) && file.endsWith('.tgz') ? file.slice(prefix.length, -'.tgz'.length) : ''
+  // own keys only: `x-constructor.tgz` must not find Object's constructor
+  const named = Object.hasOwn(doc.versions, id) ? doc.versions[id] : undefined
+  if (named !== undefined && tarballFile(named.dist.tarball) === file) return named
+  return Object.values(doc.versions).find((v) => tarballFile(v.dist.tarball) === file)
 }

@@ -85,6 +85,13 @@ describe('npm registry protocol through a node', () => {
     const missing = await fetch(`${dpm.url}/npm/plain/9.9.9`)
     assert.equal(missing.status, 404)
     assert.deepEqual(await missing.json(), { error: 'version not found: 9.9.9' })
+    // names an object has of its own are not versions or tags
+    for (const name of ['constructor', '__proto__', 'toString']) {
+      const response = await fetch(`${dpm.url}/npm/plain/${name}`)
+      assert.equal(response.status, 404, name)
+      assert.deepEqual(await response.json(), { error: `version not found: ${name}` })
+      assert.equal((await fetch(`${dpm.url}/npm/plain/-/plain-${name}.tgz`)).status, 404, name)
+    }
   })
 
   it('answers an unknown package with a 404 in npm\'s JSON shape', async () => {
