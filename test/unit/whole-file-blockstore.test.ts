@@ -3,6 +3,7 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
+import { setImmediate } from 'node:timers/promises'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
@@ -65,5 +66,24 @@ describe('the block files', () => {
     const { store } = await openStore()
     const missing = await block('never put')
     await assert.rejects(read(store, missing.cid), { name: 'NotFoundError' })
+  })
+
+  it('knows a block is here once it is put, also when a look for it ran alongside the write', async () => {
+    const { store } = await openStore()
+    const a = await block('looked for, then put')
+    assert.equal(await store.has(a.cid), false)
+    await store.put(a.cid, a.bytes)
+    assert.equal(await store.has(a.cid), true)
+    // looks racing writes: none may leave the block remembered as missing, to be written and counted again
+    let bytes = a.bytes.byteLength
+    for (let i = 0; i < 50; i++) {
+      const b = await block(`raced ${i}`)
+      bytes += b.bytes.byteLength
+      // the look starts a little later each time, to land at every point of the write
+      await Promise.all([store.put(b.cid, b.bytes), (async () => { for (let turn = 0; turn < i; turn++) await setImmediate(); await store.has(b.cid) })()])
+      assert.equal(await store.has(b.cid), true, `block ${i}`)
+      await store.put(b.cid, b.bytes)
+    }
+    assert.equal(store.bytes, bytes)
   })
 })
