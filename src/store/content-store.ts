@@ -81,7 +81,7 @@ export interface ContentStore {
 export interface ContentStoreComponents {
   blockstore: Blockstore
   /** The node's own block files, read into lent buffers (`lend`); without them nothing is lent. */
-  blockFiles?: { getInto(cid: CID, borrow: (bytes: number) => Buffer | undefined): Promise<Uint8Array>, nameOf(cid: CID): string }
+  blockFiles?: { getInto(cid: CID, borrow: (bytes: number) => Buffer | undefined, size?: number): Promise<Uint8Array>, nameOf(cid: CID): string }
   /** Blocks of imports not yet settled, and roots being read: what a collection must leave (`store-keeper.ts`). */
   inUse?: BlocksInUse
   leases?: ReadLeases
@@ -94,11 +94,11 @@ export function createContentStore (components: ContentStoreComponents): Content
   const lending: BlockGetter | undefined = blockFiles === undefined
     ? undefined
     : {
-        get: (cid, options) => cid.code === raw.code && options.offline ? lendLeaf(cid) : components.blockstore.get(cid, options)
+        get: (cid, options) => cid.code === raw.code && options.offline ? lendLeaf(cid, options.size) : components.blockstore.get(cid, options)
       }
-  async function * lendLeaf (cid: CID): AsyncGenerator<Uint8Array> {
+  async function * lendLeaf (cid: CID, size?: number): AsyncGenerator<Uint8Array> {
     // a buffer taken for a read that then fails is not handed back: it is collected
-    yield await blockFiles!.getInto(cid, (bytes) => buffers.take(bytes))
+    yield await blockFiles!.getInto(cid, (bytes) => buffers.take(bytes), size)
   }
 
   const leased = (cid: CID, source: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> =>

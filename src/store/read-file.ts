@@ -60,7 +60,7 @@ export async function * readFile (blockstore: BlockGetter, root: CID, options: R
   const readAhead = Math.max(1, options.readAhead ?? 4)
   const get = { signal: options.signal, offline: options.network !== true }
   const pace = new LeafPace()
-  const chunksOf = (cid: CID): Promise<Uint8Array[]> => get.offline ? loadChunks(blockstore, cid, get) : wantChunks(blockstore, cid, options, pace)
+  const chunksOf = (cid: CID, size?: number): Promise<Uint8Array[]> => get.offline ? loadChunks(blockstore, cid, size === undefined ? get : { ...get, size }) : wantChunks(blockstore, cid, options, pace)
   const load = async (cid: CID): Promise<Uint8Array> => joined(await chunksOf(cid))
 
   // leaves in file order, found depth-first; interior nodes are small and read as needed
@@ -92,7 +92,8 @@ export async function * readFile (blockstore: BlockGetter, root: CID, options: R
       const next = await walk.next()
       if (next.done === true) { exhausted = true; return }
       const span = next.value
-      const pending = span.bytes !== undefined ? Promise.resolve({ span, chunks: [span.bytes] }) : chunksOf(span.cid).then((chunks) => ({ span, chunks }))
+      const size = Number.isFinite(span.end) ? span.end - span.start : undefined
+      const pending = span.bytes !== undefined ? Promise.resolve({ span, chunks: [span.bytes] }) : chunksOf(span.cid, size).then((chunks) => ({ span, chunks }))
       pending.catch(() => {}) // surfaced when its turn comes
       window.push(pending)
     }
@@ -124,6 +125,8 @@ export interface GetOptions {
   onProgress?: (event: { type: string, detail: unknown }) => void
   /** Peers Bitswap does not send this want to (until the block is wanted again without them). */
   skipPeers?: ReadonlySet<string>
+  /** The block's size as the DAG above it says: a local read need not ask the file. */
+  size?: number
 }
 
 /** A blockstore, or Helia's, which takes `offline` to stay off the network. */
