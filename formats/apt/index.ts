@@ -10,7 +10,8 @@ type AptDocument = ReleaseFile | SignatureFile
 /** Debian's archive changes a few times a day, its security archive more often: apt asks at every `update`. */
 const RELEASE_MAX_AGE = 120
 const TEXT = 'text/plain; charset=utf-8'
-const BY_HASH = { SHA256: 'sha256', SHA512: 'sha512' } as const
+/** A Map, not an object: the name comes from the path, and `by-hash/constructor/…` names no algorithm. */
+const BY_HASH = new Map<string, 'sha256' | 'sha512'>([['SHA256', 'sha256'], ['SHA512', 'sha512']])
 const HEX = { sha256: /^[0-9a-f]{64}$/, sha512: /^[0-9a-f]{128}$/ }
 
 /** An index of pool files (`Packages*`, `Sources*`) is read into the listings, by its path below the suite. */
@@ -58,7 +59,7 @@ const aptPlugin: FormatPluginFactory = (api) => {
           if (rest.length === 1 && (rest[0] === 'InRelease' || rest[0] === 'Release' || rest[0] === 'Release.gpg')) return releaseDoc(upstream, suite, rest[0])
           const byHash = rest.length >= 3 && rest.at(-3) === 'by-hash'
           if (byHash) {
-            const algorithm = BY_HASH[rest.at(-2) as keyof typeof BY_HASH]
+            const algorithm = BY_HASH.get(rest.at(-2)!)
             if (algorithm === undefined || !HEX[algorithm].test(rest.at(-1)!)) throw new BadRequestError('invalid by-hash path: SHA256 or SHA512 and a lower-case hex digest')
           }
           const target: ArtifactTarget = {
@@ -85,7 +86,7 @@ const aptPlugin: FormatPluginFactory = (api) => {
         const [, suite, ...rest] = target.key.slice(keyPrefix.length).split('/')
         const url = encodeSegments(['dists', suite!, ...rest])
         if (rest.at(-3) === 'by-hash') {
-          const algorithm = BY_HASH[rest.at(-2) as keyof typeof BY_HASH]
+          const algorithm = BY_HASH.get(rest.at(-2)!)! // parse let no other name through
           const hex = rest.at(-1)!
           const directory = rest.slice(0, -3).join('/')
           // what InRelease lists under that digest, in that directory: an index whose size and kind are known

@@ -136,6 +136,17 @@ describe('apt through a node, against a signed repository', () => {
     assert.equal(repo.requests.length, asked)
   })
 
+  it('answers a by-hash algorithm named like an Object property (constructor, __proto__) with its 400, not a 500', async () => {
+    const asked = repo.requests.length
+    for (const name of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
+      const response = await fetch(`${node.url}/apt/test/dists/stable/main/binary-amd64/by-hash/${name}/${'0'.repeat(64)}`)
+      assert.equal(response.status, 400, name)
+      assert.equal(response.headers.get('content-type'), 'text/plain; charset=utf-8')
+      assert.equal(await response.text(), 'invalid by-hash path: SHA256 or SHA512 and a lower-case hex digest\n')
+    }
+    assert.equal(repo.requests.length, asked)
+  })
+
   it('serves update and download from its cache with the upstream down', async () => {
     repo.up = false
     const apt = await client()
