@@ -42,13 +42,10 @@ export function serveFormat (mount: FormatMount, components: ServeFormatComponen
     try {
       if (c.req.method !== 'GET' && c.req.method !== 'HEAD') throw new MethodNotAllowedError(`${c.req.method} is not supported: this is a read-only mirror`)
       const target = adapter.parse(request, mount.upstream)
-      const signal = requestSignal(c.req.raw.signal, RESPONSE_DEADLINE_MS)
-
-      switch (target.kind) {
-        case 'local': return local(target)
-        case 'metadata': return await metadata(c, target, signal)
-        case 'artifact': return await artifact(c, target, signal)
-      }
+      if (target.kind === 'local') return local(target)
+      // the deadline is for starting the response: a body streams as long as the client reads
+      using deadline = requestSignal(c.req.raw.signal, RESPONSE_DEADLINE_MS)
+      return target.kind === 'metadata' ? await metadata(c, target, deadline.signal) : await artifact(c, target, deadline.signal)
     } catch (err) {
       const error = toDpmError(err)
       if (error.status === 500) components.log.error({ id: requestIdOf(c), err: error.cause ?? error, path: c.req.path }, 'internal error')
