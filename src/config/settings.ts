@@ -79,6 +79,8 @@ export const SettingsSchema = v.object({
   p2p_listen: v.optional(multiaddrList, '/ip4/0.0.0.0/tcp/4001'),
   bootstrap: v.optional(dialableList, ''),
   mdns: v.optional(flag, true),
+  /** Cache hits handed to the kernel (sendfile) when the native addon was built at install; off: copied through the node. */
+  sendfile: v.optional(flag, true),
   /** Empty: every member of the swarm is trusted. */
   trusted_peers: v.optional(peerIdList, ''),
   /** Bytes the store may hold before least recently used, unpinned content is evicted. */

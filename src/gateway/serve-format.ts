@@ -13,6 +13,7 @@ import { rawPath } from './raw-path.ts'
 import { requestIdOf } from './request-ids.ts'
 import { requestSignal } from './request-signal.ts'
 import { sendArtifact } from './send-artifact.ts'
+import { socketFd, startDiskSend, type SendFile } from './send-from-disk.ts'
 import { countedBody, servedBytes } from './served-bytes.ts'
 import { startedBody } from './started-body.ts'
 import { toDpmError } from './to-dpm-error.ts'
@@ -23,6 +24,8 @@ export interface ServeFormatComponents {
   renderer: DocumentRenderer
   log: Logger
   metrics?: Pick<Metrics, 'servedBytes'>
+  /** Cache hits are handed to the kernel when this is here (`send-from-disk.ts`). */
+  sendFile?: SendFile
 }
 
 /** How long a request may take to get its response started (headers), not to stream its body. */
@@ -83,15 +86,32 @@ export function serveFormat (mount: FormatMount, components: ServeFormatComponen
     }
     // on Node, a GET's body goes to the socket directly (HEAD is answered by Hono as a GET without its body)
     if (c.req.method !== 'GET') return new Response(served.body, { status, headers })
-    const body = await startedBody(served.body)
     const sent = servedBytes(components.metrics, adapter.name, served.status)
     const outgoing = nodeResponse(c)
+    const socket = outgoing === undefined ? undefined : socketFd(outgoing)
+    const { sendFile } = components
+    if (outgoing !== undefined && socket !== undefined && sendFile !== undefined && served.spans !== undefined) {
+      const disk = await startDiskSend(sendFile, served.spans)
+      await served.body.cancel()
+      void disk.send(outgoing, socket, { status, headers: withRequestId(c, headers) }, logFor(c), sent)
+      return RESPONSE_ALREADY_SENT
+    }
+    const body = await startedBody(served.body)
     if (outgoing === undefined) return new Response(countedBody(body, sent), { status, headers })
-    // written past Hono, so the id its middleware would add goes in here
+    void sendArtifact(outgoing, { status, headers: withRequestId(c, headers), body }, served.release, logFor(c), sent)
+    return RESPONSE_ALREADY_SENT
+  }
+
+  /** Responses written past Hono carry the id its middleware would add. */
+  function withRequestId (c: Context, headers: Headers): Headers {
     const id = requestIdOf(c)
     if (id !== undefined) headers.set('x-request-id', id)
-    void sendArtifact(outgoing, { status, headers, body }, served.release, id === undefined ? components.log : components.log.child({ id, path: c.req.path }), sent)
-    return RESPONSE_ALREADY_SENT
+    return headers
+  }
+
+  function logFor (c: Context): Logger {
+    const id = requestIdOf(c)
+    return id === undefined ? components.log : components.log.child({ id, path: c.req.path })
   }
 }
 

@@ -19,6 +19,7 @@ import type { NodeSettings } from '../config/load-settings.ts'
 import { createDocumentRenderer } from '../gateway/document-renderer.ts'
 import { createGateway } from '../gateway/create-gateway.ts'
 import { proxiedPath } from '../gateway/proxy-request.ts'
+import { loadSendFile } from '../gateway/send-from-disk.ts'
 import type { Health } from '../gateway/health.ts'
 import { createLocalIndex, type LocalIndex } from '../index/local-index.ts'
 import { createPeerIndex } from '../index/peer-index.ts'
@@ -186,7 +187,10 @@ export async function startNode (settings: NodeSettings, components: { log: Logg
     store: async () => ({ usedBytes: keeper!.usedBytes(), limitBytes: keeper!.limitBytes, pinned: pins.list().length }),
     activity
   })
-  const app = createGateway({ mounts, documents, artifacts, renderer, metrics, log, health, status, activity, index, store: { pins, keeper }, adminToken: settings.admin_token, catalog, listings })
+  const sendFile = settings.sendfile ? loadSendFile() : undefined
+  if (sendFile !== undefined) log.info('cache hits are handed to the kernel (sendfile)')
+  else if (settings.sendfile) log.info('the sendfile addon was not built at install (native/build.sh): cache hits are copied through the node')
+  const app = createGateway({ mounts, documents, artifacts, renderer, metrics, log, health, status, activity, index, store: { pins, keeper }, adminToken: settings.admin_token, catalog, listings, sendFile })
 
   const listener = getRequestListener(app.fetch, {
     // a request Hono cannot even parse (a bad Host): JSON, as the node's own errors are

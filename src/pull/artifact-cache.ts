@@ -7,7 +7,7 @@ import type { Digest, IndexRecord } from '../index/index-record.ts'
 import type { LocalIndex } from '../index/local-index.ts'
 import type { SwarmIndex } from '../index/swarm-index.ts'
 import type { Metrics } from '../node/metrics.ts'
-import type { AddResult, ContentStore } from '../store/content-store.ts'
+import type { AddResult, ContentStore, FileSpan } from '../store/content-store.ts'
 import type { FanOut } from '../swarm/fan-out.ts'
 import { resolveRange, type ByteRange } from './byte-range.ts'
 import type { DocumentCache } from './document-cache.ts'
@@ -27,6 +27,8 @@ export interface ServedArtifact {
   range?: ByteRange
   /** Where a writer hands back each chunk of `body` once sent: a cache hit's chunks are lent buffers (`ContentStore.cat`). */
   release?: (chunk: Uint8Array) => void
+  /** A cache hit's bytes as block files on this node's disk, for a writer that hands them to the kernel instead of reading `body`. */
+  spans?: AsyncIterable<FileSpan>
 }
 
 export interface GetArtifactOptions {
@@ -257,8 +259,11 @@ export function createArtifactCache (components: ArtifactCacheComponents, init: 
 
   function serveStored (record: IndexRecord, rangeHeader: string | undefined): ServedArtifact {
     const range = resolveRange(rangeHeader, record.size)
-    const source = content.cat(CID.parse(record.cid), { lend: true, ...range && { offset: range.start, length: range.end - range.start + 1 } })
-    return { status: 'HIT', body: ReadableStream.from(source), size: record.size, range, release: content.release }
+    const part = range && { offset: range.start, length: range.end - range.start + 1 }
+    // both lazy: the writer reads one of them
+    const source = content.cat(CID.parse(record.cid), { lend: true, ...part })
+    const spans = content.spans(CID.parse(record.cid), part)
+    return { status: 'HIT', body: ReadableStream.from(source), size: record.size, range, release: content.release, ...spans && { spans } }
   }
 
   return {

@@ -3,10 +3,11 @@ import { fixedSize } from 'ipfs-unixfs-importer/chunker'
 import type { Blockstore } from 'interface-blockstore'
 import type { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
+import { identity } from 'multiformats/hashes/identity'
 import type { BlocksInUse } from './blocks-in-use.ts'
 import { LeafBuffers } from './leaf-buffers.ts'
 import type { ReadLeases } from './read-leases.ts'
-import { readFile, type BlockGetter } from './read-file.ts'
+import { fileLeaves, loadBlock, readFile, type BlockGetter } from './read-file.ts'
 import { createTrackingBlockstore } from './tracking-blockstore.ts'
 
 /**
@@ -69,6 +70,9 @@ export interface ReadOptions {
   lend?: boolean
 }
 
+/** A part of a stored file as this node's disk holds it: bytes of a block file (`length` undefined: to its end), or bytes a DAG node holds itself. */
+export type FileSpan = { path: string, offset: number, length?: number } | { bytes: Uint8Array }
+
 /** Artifacts and documents as UnixFS files (raw 1 MiB leaves, CIDv1) in the node's blockstore. */
 export interface ContentStore {
   add(bytes: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, signal?: AbortSignal): Promise<AddResult>
@@ -76,12 +80,19 @@ export interface ContentStore {
   readAll(cid: CID, options?: ReadOptions & { maxBytes?: number }): Promise<Uint8Array>
   /** Takes back a chunk a lending `cat` gave out. */
   release(chunk: Uint8Array): void
+  /**
+   * Where a stored file's bytes [offset, offset + length) lie on this node's disk,
+   * in order, under a read lease from the first span to the last: for handing
+   * block files to the kernel (`sendfile`). Local blocks only; undefined when
+   * the blocks are not this node's own files.
+   */
+  spans(cid: CID, options?: { offset?: number, length?: number }): AsyncIterable<FileSpan> | undefined
 }
 
 export interface ContentStoreComponents {
   blockstore: Blockstore
   /** The node's own block files, read into lent buffers (`lend`); without them nothing is lent. */
-  blockFiles?: { getInto(cid: CID, borrow: (bytes: number) => Buffer | undefined, size?: number): Promise<Uint8Array>, nameOf(cid: CID): string }
+  blockFiles?: { getInto(cid: CID, borrow: (bytes: number) => Buffer | undefined, size?: number): Promise<Uint8Array>, nameOf(cid: CID): string, pathOf(cid: CID): string }
   /** Blocks of imports not yet settled, and roots being read: what a collection must leave (`store-keeper.ts`). */
   inUse?: BlocksInUse
   leases?: ReadLeases
@@ -101,8 +112,22 @@ export function createContentStore (components: ContentStoreComponents): Content
     yield await blockFiles!.getInto(cid, (bytes) => buffers.take(bytes), size)
   }
 
-  const leased = (cid: CID, source: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> =>
+  const leased = <T>(cid: CID, source: AsyncIterable<T>): AsyncIterable<T> =>
     components.leases === undefined ? source : components.leases.read(cid.toString(), source)
+
+  async function * fileSpans (files: NonNullable<typeof blockFiles>, root: CID, offset: number, length?: number): AsyncGenerator<FileSpan> {
+    const to = length === undefined ? Infinity : offset + length
+    const load = async (cid: CID): Promise<Uint8Array> => await loadBlock(components.blockstore, cid, { offline: true })
+    for await (const leaf of fileLeaves(root, load, offset, to)) {
+      const start = Math.max(offset, leaf.start)
+      const end = Math.min(to, leaf.end)
+      if (end <= start) continue
+      // an identity CID is its own bytes: no file holds it
+      const bytes = leaf.bytes ?? (leaf.cid.multihash.code === identity.code ? leaf.cid.multihash.digest : undefined)
+      if (bytes !== undefined) yield { bytes: bytes.subarray(start - leaf.start, end === Infinity ? undefined : end - leaf.start) }
+      else yield { path: files.pathOf(leaf.cid), offset: start - leaf.start, length: end === Infinity ? undefined : end - start }
+    }
+  }
 
   return {
     async add (bytes, signal) {
@@ -132,6 +157,10 @@ export function createContentStore (components: ContentStoreComponents): Content
 
     release (chunk) {
       buffers.release(chunk)
+    },
+
+    spans (cid, options = {}) {
+      return blockFiles === undefined ? undefined : leased(cid, fileSpans(blockFiles, cid, options.offset ?? 0, options.length))
     },
 
     async readAll (cid, options = {}) {

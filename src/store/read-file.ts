@@ -46,24 +46,15 @@ class LeafPace {
   get sparingMs (): number { return Math.min(SPARING.maxMs, Math.max(SPARING.minMs, SPARING.leafWaits * (this.#averageMs ?? 0))) }
 }
 
-interface Span { cid: CID, start: number, end: number }
+/** Where in the file a block's bytes go: [start, end), `end` Infinity for a root that is itself a leaf (its size unknown here). */
+export interface Span { cid: CID, start: number, end: number }
 
 /**
- * Reads a UnixFS file (dag-pb nodes over raw leaves) as a stream, pulling leaves
- * only as fast as the consumer takes them. The stock exporter walks the whole DAG
- * into an unbounded queue, which holds an entire large artifact in memory when the
- * client is slower than the disk.
+ * A UnixFS file's leaves in file order, those that reach into [from, to), found
+ * depth-first; interior nodes are small and loaded as needed. Bytes a node holds
+ * itself come as `bytes`.
  */
-export async function * readFile (blockstore: BlockGetter, root: CID, options: ReadFileOptions = {}): AsyncGenerator<Uint8Array> {
-  const from = options.offset ?? 0
-  const to = options.length === undefined ? Infinity : from + options.length
-  const readAhead = Math.max(1, options.readAhead ?? 4)
-  const get = { signal: options.signal, offline: options.network !== true }
-  const pace = new LeafPace()
-  const chunksOf = (cid: CID, size?: number): Promise<Uint8Array[]> => get.offline ? loadChunks(blockstore, cid, size === undefined ? get : { ...get, size }) : wantChunks(blockstore, cid, options, pace)
-  const load = async (cid: CID): Promise<Uint8Array> => joined(await chunksOf(cid))
-
-  // leaves in file order, found depth-first; interior nodes are small and read as needed
+export async function * fileLeaves (root: CID, load: (cid: CID) => Promise<Uint8Array>, from = 0, to = Infinity): AsyncGenerator<Span & { bytes?: Uint8Array }> {
   async function * leaves (span: Span): AsyncGenerator<Span & { bytes?: Uint8Array }> {
     if (span.cid.code === raw.code) { yield span; return }
     if (span.cid.code !== dagPb.code) throw new Error(`${span.cid} is not a UnixFS file block`)
@@ -83,9 +74,26 @@ export async function * readFile (blockstore: BlockGetter, root: CID, options: R
       yield * leaves(child)
     }
   }
+  yield * leaves({ cid: root, start: 0, end: Infinity })
+}
+
+/**
+ * Reads a UnixFS file (dag-pb nodes over raw leaves) as a stream, pulling leaves
+ * only as fast as the consumer takes them. The stock exporter walks the whole DAG
+ * into an unbounded queue, which holds an entire large artifact in memory when the
+ * client is slower than the disk.
+ */
+export async function * readFile (blockstore: BlockGetter, root: CID, options: ReadFileOptions = {}): AsyncGenerator<Uint8Array> {
+  const from = options.offset ?? 0
+  const to = options.length === undefined ? Infinity : from + options.length
+  const readAhead = Math.max(1, options.readAhead ?? 4)
+  const get = { signal: options.signal, offline: options.network !== true }
+  const pace = new LeafPace()
+  const chunksOf = (cid: CID, size?: number): Promise<Uint8Array[]> => get.offline ? loadChunks(blockstore, cid, size === undefined ? get : { ...get, size }) : wantChunks(blockstore, cid, options, pace)
+  const load = async (cid: CID): Promise<Uint8Array> => joined(await chunksOf(cid))
 
   const window: Array<Promise<{ span: Span, chunks: Uint8Array[] }>> = []
-  const walk = leaves({ cid: root, start: 0, end: Infinity })
+  const walk = fileLeaves(root, load, from, to)
   let exhausted = false
   const fill = async (): Promise<void> => {
     while (!exhausted && window.length < readAhead) {

@@ -140,6 +140,11 @@ export class WholeFileBlockstore extends FsBlockstore {
     return true
   }
 
+  /** Where the file a block is kept in is, whether or not it is there. */
+  pathOf (cid: CID): string {
+    return this.#file(cid)
+  }
+
   /** The file a block is kept in, by its name (`BlockFile.name`, `nameOf`). */
   nameOf (cid: CID): string {
     return this.#sharding.encode(cid).file

