@@ -8,6 +8,8 @@
  * cancel(handle). It runs on the event loop, never blocking it: the socket is
  * non-blocking, and when it is full a libuv poll on a duplicate of its
  * descriptor (libuv's own handle owns the original) waits until it takes more.
+ * A transfer the socket takes at once (the usual case for a 1 MiB block on a
+ * fast client) makes no poll and no duplicate: one sendfile, then done.
  * The caller writes nothing else to the socket meanwhile. done is called once:
  * errno 0 when all `length` bytes went, EIO when the file ended early,
  * ECANCELED after cancel, else the error sendfile met (EPIPE: the client left).
@@ -25,12 +27,13 @@
 
 typedef struct {
   uv_poll_t poll;
+  /* the caller's descriptor; `watched`: its duplicate under the poll, -1 until the socket is first full */
   int socket;
+  int watched;
   int file;
   off_t offset;
   int64_t remaining;
   int64_t sent;
-  int polling;
   int done;
   /* the JavaScript handle and the libuv handle: freed when both are gone */
   int refs;
@@ -45,15 +48,15 @@ static void release(transfer *t) {
 
 static void on_closed(uv_handle_t *handle) {
   transfer *t = handle->data;
-  close(t->socket);
+  close(t->watched);
   release(t);
 }
 
 static void finish(transfer *t, int error) {
   if (t->done) return;
   t->done = 1;
-  if (t->polling) uv_poll_stop(&t->poll);
-  uv_close((uv_handle_t *)&t->poll, on_closed);
+  int polled = t->watched >= 0;
+  if (polled) uv_close((uv_handle_t *)&t->poll, on_closed);
 
   napi_env env = t->env;
   napi_handle_scope scope;
@@ -67,14 +70,34 @@ static void finish(transfer *t, int error) {
   napi_make_callback(env, t->context, global, callback, 2, args, NULL);
   napi_async_destroy(env, t->context);
   napi_close_handle_scope(env, scope);
+  /* last: with no poll, this may be the last use of t */
+  if (!polled) release(t);
 }
 
 static void on_writable(uv_poll_t *handle, int status, int events);
 
+/* the socket is full: wait on a duplicate of its descriptor until it takes more */
+static int watch(transfer *t) {
+  uv_loop_t *loop;
+  napi_get_uv_event_loop(t->env, &loop);
+  int watched = dup(t->socket);
+  if (watched < 0) return errno;
+  int status = uv_poll_init(loop, &t->poll, watched);
+  if (status != 0) {
+    close(watched);
+    return -status;
+  }
+  t->watched = watched;
+  t->poll.data = t;
+  status = uv_poll_start(&t->poll, UV_WRITABLE, on_writable);
+  return status == 0 ? 0 : -status;
+}
+
 static void pump(transfer *t) {
   while (t->remaining > 0) {
     size_t chunk = t->remaining > MAX_CHUNK ? MAX_CHUNK : (size_t)t->remaining;
-    ssize_t n = sendfile(t->socket, t->file, &t->offset, chunk);
+    /* once watched, the duplicate: Node may have closed its own descriptor, and its number be reused */
+    ssize_t n = sendfile(t->watched >= 0 ? t->watched : t->socket, t->file, &t->offset, chunk);
     if (n > 0) {
       t->remaining -= n;
       t->sent += n;
@@ -82,10 +105,8 @@ static void pump(transfer *t) {
       finish(t, EIO);
       return;
     } else if (errno == EAGAIN) {
-      if (!t->polling) {
-        t->polling = 1;
-        uv_poll_start(&t->poll, UV_WRITABLE, on_writable);
-      }
+      int error = t->watched >= 0 ? 0 : watch(t);
+      if (error != 0) finish(t, error);
       return;
     } else if (errno != EINTR) {
       finish(t, errno);
@@ -124,25 +145,14 @@ static napi_value send_file(napi_env env, napi_callback_info info) {
       || napi_get_value_int32(env, argv[1], &file) != napi_ok
       || napi_get_value_int64(env, argv[2], &offset) != napi_ok
       || napi_get_value_int64(env, argv[3], &length) != napi_ok
-      || offset < 0 || length < 0) {
+      || socket < 0 || file < 0 || offset < 0 || length < 0) {
     napi_throw_type_error(env, NULL, "send(socketFd, fileFd, offset, length, done)");
     return NULL;
   }
-  uv_loop_t *loop;
-  napi_get_uv_event_loop(env, &loop);
   transfer *t = calloc(1, sizeof *t);
   if (t == NULL) return throw_errno(env, "out of memory");
-  t->socket = dup(socket);
-  if (t->socket < 0) {
-    free(t);
-    return throw_errno(env, "cannot duplicate the socket's descriptor");
-  }
-  if (uv_poll_init(loop, &t->poll, t->socket) != 0) {
-    close(t->socket);
-    free(t);
-    return throw_errno(env, "cannot watch the socket");
-  }
-  t->poll.data = t;
+  t->socket = socket;
+  t->watched = -1;
   t->file = file;
   t->offset = offset;
   t->remaining = length;

@@ -1,10 +1,9 @@
-import { close, fstat, open } from 'node:fs'
+import { closeSync, fstatSync, openSync } from 'node:fs'
 import type { ServerResponse } from 'node:http'
 import { createRequire } from 'node:module'
 import type { Socket } from 'node:net'
 import { once } from 'node:events'
 import { constants } from 'node:os'
-import { promisify } from 'node:util'
 import { NotFoundError } from 'interface-store'
 import type { Logger } from 'pino'
 import type { FileSpan } from '../store/content-store.ts'
@@ -41,14 +40,19 @@ export interface DiskSend {
  * file's bytes to the socket, and they never pass through the node's memory.
  * The first file is opened here, before any header is written, so a block
  * missing from the start is still an error status, not a cut connection.
+ *
+ * Block files are opened and closed on the event loop, as nginx does: a 1 MiB
+ * sendfile to a client that keeps up returns at once, and a trip to the thread
+ * pool per block kept the socket waiting (1 GiB to one client: the main thread
+ * idle for 200 of 420 ms; opening here: 13 µs a file, no idle).
  */
 export async function startDiskSend (sendFile: SendFile, spans: AsyncIterable<FileSpan>): Promise<DiskSend> {
   const iterator = spans[Symbol.asyncIterator]()
-  /** The next span, its file open: opened while the one before is sent, so the socket never waits for a trip to the thread pool. */
+  /** The next span, its file open. */
   const upcoming = async (): Promise<Opened | undefined> => {
     const next = await iterator.next()
     if (next.done === true) return undefined
-    return 'path' in next.value ? { span: next.value, fd: await openBlock(next.value.path) } : { span: next.value }
+    return 'path' in next.value ? { span: next.value, fd: openBlock(next.value.path) } : { span: next.value }
   }
   let first: Opened | undefined
   try {
@@ -72,36 +76,29 @@ export async function startDiskSend (sendFile: SendFile, spans: AsyncIterable<Fi
       }
       outgoing.once('close', leave)
       let current = first
-      let following: Promise<Opened | undefined> | undefined
       try {
         // the kernel's bytes go after everything Node has queued on the socket
         if (outgoing.socket !== null && outgoing.socket.writableLength > 0) await once(outgoing.socket, 'drain')
         while (current !== undefined && !gone) {
-          following = upcoming()
-          following.catch(() => {}) // awaited below, or closed in `finally`
           const { span, fd } = current
-          current = undefined
           if (fd === undefined) {
             const { bytes } = span as { bytes: Uint8Array }
             await written(outgoing, bytes)
             sent?.(bytes.byteLength)
           } else {
-            try {
-              const { path, offset, length = (await fdStat(fd)).size - offset } = span as { path: string, offset: number, length?: number }
-              await new Promise<void>((resolve, reject) => {
-                transfer = sendFile.send(socket, fd, offset, length, (errno, bytes) => {
-                  transfer = undefined
-                  sent?.(bytes)
-                  if (errno === 0) resolve()
-                  else reject(new Error(`sendfile: ${errnoName(errno)} after ${bytes} of ${length} bytes of ${path}`))
-                })
+            const { path, offset, length = fstatSync(fd).size - offset } = span as { path: string, offset: number, length?: number }
+            await new Promise<void>((resolve, reject) => {
+              transfer = sendFile.send(socket, fd, offset, length, (errno, bytes) => {
+                transfer = undefined
+                sent?.(bytes)
+                if (errno === 0) resolve()
+                else reject(new Error(`sendfile: ${errnoName(errno)} after ${bytes} of ${length} bytes of ${path}`))
               })
-            } finally {
-              void fdClose(fd).catch(() => {})
-            }
+            })
+            closeSync(fd)
           }
-          current = await following
-          following = undefined
+          current = undefined // closed: `finally` must not close it again if the next fails to open
+          current = await upcoming()
         }
         if (!gone) outgoing.end()
       } catch (err) {
@@ -109,8 +106,7 @@ export async function startDiskSend (sendFile: SendFile, spans: AsyncIterable<Fi
         outgoing.destroy()
       } finally {
         outgoing.off('close', leave)
-        const unsent = current ?? await following?.catch(() => undefined)
-        if (unsent?.fd !== undefined) void fdClose(unsent.fd).catch(() => {})
+        if (current?.fd !== undefined) closeSync(current.fd)
         await iterator.return?.()
       }
     }
@@ -120,9 +116,9 @@ export async function startDiskSend (sendFile: SendFile, spans: AsyncIterable<Fi
 interface Opened { span: FileSpan, fd?: number }
 
 /** A block file, open for reading; a missing one is the store's own not-found. */
-async function openBlock (path: string): Promise<number> {
+function openBlock (path: string): number {
   try {
-    return await fdOpen(path, 'r')
+    return openSync(path, 'r')
   } catch (err) {
     throw (err as NodeJS.ErrnoException).code === 'ENOENT' ? new NotFoundError(String(err)) : err
   }
@@ -136,7 +132,3 @@ async function written (outgoing: ServerResponse, bytes: Uint8Array): Promise<vo
 function errnoName (errno: number): string {
   return Object.entries(constants.errno).find(([, n]) => n === errno)?.[0] ?? `errno ${errno}`
 }
-
-const fdOpen = promisify(open)
-const fdStat = promisify(fstat)
-const fdClose = promisify(close)

@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { after, before, describe, it } from 'node:test'
 import { loadSendFile, type SendFile } from '../../src/gateway/send-from-disk.ts'
 
-const { EIO, ECANCELED } = constants.errno
+const { EBADF, EIO, ECANCELED } = constants.errno
 
 describe('the sendfile addon (native/send-file.c)', () => {
   let sendFile: SendFile
@@ -145,8 +145,21 @@ describe('the sendfile addon (native/send-file.c)', () => {
     }
   })
 
+  it('reports a descriptor that is not open through done, as sendfile does', async () => {
+    const { from, to, fd } = await pair()
+    const file = openSync(path, 'r')
+    closeSync(file) // nothing opens in between: the number stays unused
+    try {
+      assert.deepEqual(await send(fd, file, 0, 1).done, { errno: EBADF, sent: 0 })
+    } finally {
+      from.destroy()
+      to.destroy()
+    }
+  })
+
   it('refuses arguments that are not descriptors, offsets and lengths', () => {
-    assert.throws(() => sendFile.send(-1 as number, 0, 0, 1, () => {}), /duplicate/)
+    assert.throws(() => sendFile.send(-1, 0, 0, 1, () => {}), TypeError)
+    assert.throws(() => sendFile.send(1, -1, 0, 1, () => {}), TypeError)
     assert.throws(() => (sendFile.send as (...args: unknown[]) => unknown)('x', 0, 0, 1, () => {}), TypeError)
     assert.throws(() => sendFile.send(1, 0, -5, 1, () => {}), TypeError)
     assert.throws(() => sendFile.cancel({}), TypeError)
