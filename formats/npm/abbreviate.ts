@@ -15,12 +15,13 @@ const VERSION_FIELDS = [
 export function abbreviate (packument: Packument, rewriteVersion: (version: PackumentVersion) => PackumentVersion): Record<string, unknown> {
   const versions: Record<string, Record<string, unknown>> = {}
   for (const [id, version] of Object.entries(packument.versions)) {
-    const full = rewriteVersion(version) as Record<string, unknown>
+    const full = version as Record<string, unknown>
     const kept: Record<string, unknown> = {}
     for (const field of VERSION_FIELDS) if (full[field] !== undefined) kept[field] = full[field]
     // npm decides on install scripts from this flag alone in abbreviated metadata
     if (kept.hasInstallScript === undefined && hasInstallScript(full)) kept.hasInstallScript = true
-    versions[id] = kept
+    // rewritten once cut down: a copy of the kept fields, not of every field the version has
+    versions[id] = rewriteVersion(kept as PackumentVersion) as Record<string, unknown>
   }
   return {
     name: packument.name,
