@@ -7,3 +7,9 @@ export function nodeResponse (c: Context): ServerResponse | undefined {
   return (c.env as Partial<HttpBindings> | undefined)?.outgoing
 }
 
+/** Status and headers of a response written past Hono, set one by one (not passed to writeHead): only so can the access log read them back. */
+export function writeHeaders (outgoing: ServerResponse, status: number, headers: Headers): void {
+  for (const [name, value] of headers) outgoing.setHeader(name, value)
+  outgoing.writeHead(status)
+}
+

@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http'
 import type { Logger } from 'pino'
+import { writeHeaders } from './node-response.ts'
 
 /**
  * Writes an artifact's body to Node's response itself rather than through the
@@ -10,9 +11,7 @@ import type { Logger } from 'pino'
  * `sent` hears of the bytes of each chunk the socket took.
  */
 export async function sendArtifact (outgoing: ServerResponse, response: { status: number, headers: Headers, body: ReadableStream<Uint8Array> }, release: ((chunk: Uint8Array) => void) | undefined, log: Logger, sent?: (bytes: number) => void): Promise<void> {
-  // set one by one, not passed to writeHead: only so can the access log read them back
-  for (const [name, value] of response.headers) outgoing.setHeader(name, value)
-  outgoing.writeHead(response.status)
+  writeHeaders(outgoing, response.status, response.headers)
   try {
     for await (const chunk of response.body) {
       if (outgoing.destroyed) break

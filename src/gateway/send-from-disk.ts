@@ -7,6 +7,7 @@ import { constants } from 'node:os'
 import { NotFoundError } from 'interface-store'
 import type { Logger } from 'pino'
 import type { FileSpan } from '../store/content-store.ts'
+import { writeHeaders } from './node-response.ts'
 
 /** `native/send-file.c`: sendfile(2) from a file to a socket, on the event loop. */
 export interface SendFile {
@@ -64,9 +65,7 @@ export async function startDiskSend (sendFile: SendFile, spans: AsyncIterable<Fi
 
   return {
     async send (outgoing, socket, { status, headers }, log, sent) {
-      // set one by one, not passed to writeHead: only so can the access log read them back
-      for (const [name, value] of headers) outgoing.setHeader(name, value)
-      outgoing.writeHead(status)
+      writeHeaders(outgoing, status, headers)
       outgoing.flushHeaders()
       let transfer: unknown
       let gone = false

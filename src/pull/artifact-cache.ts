@@ -260,9 +260,10 @@ export function createArtifactCache (components: ArtifactCacheComponents, init: 
   function serveStored (record: IndexRecord, rangeHeader: string | undefined): ServedArtifact {
     const range = resolveRange(rangeHeader, record.size)
     const part = range && { offset: range.start, length: range.end - range.start + 1 }
+    const cid = CID.parse(record.cid)
     // both lazy: the writer reads one of them
-    const source = content.cat(CID.parse(record.cid), { lend: true, ...part })
-    const spans = content.spans(CID.parse(record.cid), part)
+    const source = content.cat(cid, { lend: true, ...part })
+    const spans = content.spans(cid, part)
     return { status: 'HIT', body: ReadableStream.from(source), size: record.size, range, release: content.release, ...spans && { spans } }
   }
 
