@@ -61,10 +61,21 @@ describe('the sendfile addon (native/send-file.c)', () => {
     return Buffer.concat(chunks)
   }
 
-  it('sends a whole file to a client that reads slowly, waiting whenever the socket is full', async () => {
+  /** Runs `body` with a connected pair and the test file open, and closes all three after. */
+  async function withConnection (body: (c: { to: Socket, fd: number, file: number }) => Promise<void>): Promise<void> {
     const { from, to, fd } = await pair()
     const file = openSync(path, 'r')
     try {
+      await body({ to, fd, file })
+    } finally {
+      closeSync(file)
+      from.destroy()
+      to.destroy()
+    }
+  }
+
+  it('sends a whole file to a client that reads slowly, waiting whenever the socket is full', async () => {
+    await withConnection(async ({ to, fd, file }) => {
       to.pause()
       const { done } = send(fd, file, 0, bytes.byteLength)
       await sleep(100) // the socket fills and the addon waits for it
@@ -72,47 +83,29 @@ describe('the sendfile addon (native/send-file.c)', () => {
       const [got, result] = await Promise.all([received(to, bytes.byteLength), done])
       assert.deepEqual(result, { errno: 0, sent: bytes.byteLength })
       assert.ok(got.equals(bytes))
-    } finally {
-      closeSync(file)
-      from.destroy()
-      to.destroy()
-    }
+    })
   })
 
   it('sends exactly the part asked for', async () => {
-    const { from, to, fd } = await pair()
-    const file = openSync(path, 'r')
-    try {
+    await withConnection(async ({ to, fd, file }) => {
       const { done } = send(fd, file, 1_000_003, 2_500_000)
       const [got, result] = await Promise.all([received(to, 2_500_000), done])
       assert.deepEqual(result, { errno: 0, sent: 2_500_000 })
       assert.ok(got.equals(bytes.subarray(1_000_003, 3_500_003)))
-    } finally {
-      closeSync(file)
-      from.destroy()
-      to.destroy()
-    }
+    })
   })
 
   it('says EIO when the file ends before the length asked for, having sent what there was', async () => {
-    const { from, to, fd } = await pair()
-    const file = openSync(path, 'r')
-    try {
+    await withConnection(async ({ to, fd, file }) => {
       const { done } = send(fd, file, bytes.byteLength - 10, 100)
       const [got, result] = await Promise.all([received(to, 10), done])
       assert.deepEqual(result, { errno: EIO, sent: 10 })
       assert.ok(got.equals(bytes.subarray(-10)))
-    } finally {
-      closeSync(file)
-      from.destroy()
-      to.destroy()
-    }
+    })
   })
 
   it('stops when cancelled while a client does not read, and tells once', async () => {
-    const { from, to, fd } = await pair()
-    const file = openSync(path, 'r')
-    try {
+    await withConnection(async ({ to, fd, file }) => {
       to.pause()
       const { done, transfer } = send(fd, file, 0, bytes.byteLength)
       await sleep(50)
@@ -121,17 +114,11 @@ describe('the sendfile addon (native/send-file.c)', () => {
       const result = await done
       assert.equal(result.errno, ECANCELED)
       assert.ok(result.sent > 0 && result.sent < bytes.byteLength, `sent ${result.sent}`)
-    } finally {
-      closeSync(file)
-      from.destroy()
-      to.destroy()
-    }
+    })
   })
 
   it('ends with the socket\'s error when the client goes away', async () => {
-    const { from, to, fd } = await pair()
-    const file = openSync(path, 'r')
-    try {
+    await withConnection(async ({ to, fd, file }) => {
       to.pause()
       const { done } = send(fd, file, 0, bytes.byteLength)
       await sleep(50)
@@ -139,10 +126,7 @@ describe('the sendfile addon (native/send-file.c)', () => {
       const result = await done
       assert.ok(result.errno !== 0 && result.errno !== EIO, `errno ${result.errno}`)
       assert.ok(result.sent < bytes.byteLength)
-    } finally {
-      closeSync(file)
-      from.destroy()
-    }
+    })
   })
 
   it('reports a descriptor that is not open through done, as sendfile does', async () => {
