@@ -1,5 +1,5 @@
 import { BadRequestError } from '../errors.ts'
-import type { UpstreamClient } from '../pull/upstream-client.ts'
+import type { UpstreamClient, UpstreamResponse } from '../pull/upstream-client.ts'
 import type { RepositoryFormat } from './repository.ts'
 
 export interface DetectInit {
@@ -28,9 +28,9 @@ export async function detectFormat (init: DetectInit): Promise<RepositoryFormat>
   if (/\/simple\/$/.test(root.pathname)) return 'pypi'
 
   // GETs whose bodies are dropped unread: the upstream client speaks GET only
-  const probe = async (url: string, headers: Record<string, string> = {}): Promise<Response> => {
+  const probe = async (url: string, headers: Record<string, string> = {}): Promise<UpstreamResponse> => {
     const response = await init.upstream.fetch(url, { headers, signal: init.signal })
-    await response.body?.cancel()
+    await response.body.cancel()
     return response
   }
   if ((await probe(`${root.href}repo.db.gz`)).ok) return 'dds'

@@ -20,20 +20,20 @@ export async function fetchListing (upstream: Pick<UpstreamClient, 'fetch'>, sou
   if (source.lastModified !== undefined) headers['if-modified-since'] = source.lastModified
   const response = await upstream.fetch(source.url, { headers, signal: init.signal })
   if (response.status === 304) {
-    await response.body?.cancel()
+    await response.body.cancel()
     return { kind: 'not-modified' }
   }
   if (response.status === 404 || response.status === 410) {
-    await response.body?.cancel()
+    await response.body.cancel()
     return { kind: 'missing', status: response.status }
   }
   if (!response.ok) {
-    await response.body?.cancel()
+    await response.body.cancel()
     throw new UpstreamError(`${source.url} answered ${response.status}`)
   }
   const declared = Number(response.headers.get('content-length') ?? NaN)
   if (declared > init.maxBytes) {
-    await response.body?.cancel()
+    await response.body.cancel()
     throw new DocumentTooLargeError(`${source.url} is ${declared} bytes, more than the ${init.maxBytes} a listing may be`)
   }
   return {
@@ -41,7 +41,7 @@ export async function fetchListing (upstream: Pick<UpstreamClient, 'fetch'>, sou
     url: source.url,
     ...(response.headers.get('etag') === null ? {} : { etag: response.headers.get('etag')! }),
     ...(response.headers.get('last-modified') === null ? {} : { lastModified: response.headers.get('last-modified')! }),
-    body: capped(response.body ?? emptyBody(), init.maxBytes, source.url)
+    body: capped(response.body, init.maxBytes, source.url)
   }
 }
 
@@ -54,5 +54,3 @@ export async function * capped (bytes: AsyncIterable<Uint8Array>, maxBytes: numb
     yield chunk
   }
 }
-
-async function * emptyBody (): AsyncGenerator<Uint8Array> {}

@@ -7,7 +7,7 @@ import type { Metrics } from '../node/metrics.ts'
 import type { FanOut } from '../swarm/fan-out.ts'
 import type { ContentStore } from '../store/content-store.ts'
 import { openPeerSource, PeerFetchError, PEER_FIRST_BYTES_MS, PEER_PATIENT_MS } from './peer-source.ts'
-import type { UpstreamClient } from './upstream-client.ts'
+import type { UpstreamClient, UpstreamResponse } from './upstream-client.ts'
 
 /**
  * An upstream body that trickles (a byte now and then keeps idle timers alive)
@@ -216,7 +216,7 @@ export function createArtifactSources (components: ArtifactSourcesComponents, in
   async function openUpstream (target: ArtifactTarget, location: ArtifactLocation, offset: number, signal: AbortSignal): Promise<{ size?: number, chunks: AsyncGenerator<Uint8Array> }> {
     const headersDeadline = new AbortController()
     const timer = setTimeout(() => { headersDeadline.abort(new UpstreamTimeoutError(`upstream did not answer for ${target.key}`)) }, headersTimeoutMs)
-    let response: Response
+    let response: UpstreamResponse
     try {
       // identity: the bytes stored must be the artifact itself, not a transfer encoding of it
       const headers: Record<string, string> = { 'accept-encoding': 'identity' }
@@ -228,8 +228,8 @@ export function createArtifactSources (components: ArtifactSourcesComponents, in
     if (response.status === 404 || response.status === 410) throw new NotFoundError(`${target.key} not found upstream`)
     // an upstream that ignores Range sends the whole artifact again: the bytes before `offset` are dropped
     const partial = offset > 0 && response.status === 206
-    if ((response.status !== 200 && !partial) || response.body === null) {
-      await response.body?.cancel()
+    if (response.status !== 200 && !partial) {
+      await response.body.cancel()
       throw new UpstreamError(`upstream answered ${response.status} for ${target.key}${offset > 0 ? ` (resuming at byte ${offset})` : ''}`)
     }
     const start = partial ? offset : 0
@@ -239,33 +239,37 @@ export function createArtifactSources (components: ArtifactSourcesComponents, in
     return {
       size: declared ?? location.size,
       chunks: (async function * () {
-        const reader = body.getReader()
+        const reader = body[Symbol.asyncIterator]()
         let window = { start: performance.now(), bytes: 0 }
         let position = start
-        while (true) {
-          let read: Awaited<ReturnType<typeof reader.read>>
-          try {
-            read = await reader.read()
-          } catch (err) {
-            if (err instanceof DpmError) throw err
-            throw new UpstreamError(`upstream connection broke while sending ${target.key}`, { cause: err })
-          }
-          if (read.done) {
-            // a connection closed early can read as a clean end: the length it declared says otherwise
-            if (declared !== undefined && position < declared) throw new UpstreamError(`upstream ended ${target.key} after ${position} of ${declared} bytes`)
-            return
-          }
-          const chunk = position >= offset ? read.value : read.value.subarray(Math.min(offset - position, read.value.byteLength))
-          position += read.value.byteLength
-          window.bytes += read.value.byteLength
-          if (performance.now() - window.start >= MIN_RATE.windowMs) {
-            if (window.bytes < MIN_RATE.bytes) {
-              await reader.cancel().catch(() => {})
-              throw new UpstreamTimeoutError(`${target.key} arrived too slowly from the upstream: ${window.bytes} bytes in ${MIN_RATE.windowMs / 1000} s`)
+        // a transfer given up on (a trickle, a fill abandoned) lets go of its connection
+        try {
+          while (true) {
+            let read: IteratorResult<Uint8Array>
+            try {
+              read = await reader.next()
+            } catch (err) {
+              if (err instanceof DpmError) throw err
+              throw new UpstreamError(`upstream connection broke while sending ${target.key}`, { cause: err })
             }
-            window = { start: performance.now(), bytes: 0 }
+            if (read.done) {
+              // a connection closed early can read as a clean end: the length it declared says otherwise
+              if (declared !== undefined && position < declared) throw new UpstreamError(`upstream ended ${target.key} after ${position} of ${declared} bytes`)
+              return
+            }
+            const chunk = position >= offset ? read.value : read.value.subarray(Math.min(offset - position, read.value.byteLength))
+            position += read.value.byteLength
+            window.bytes += read.value.byteLength
+            if (performance.now() - window.start >= MIN_RATE.windowMs) {
+              if (window.bytes < MIN_RATE.bytes) {
+                throw new UpstreamTimeoutError(`${target.key} arrived too slowly from the upstream: ${window.bytes} bytes in ${MIN_RATE.windowMs / 1000} s`)
+              }
+              window = { start: performance.now(), bytes: 0 }
+            }
+            if (chunk.byteLength > 0) yield chunk
           }
-          if (chunk.byteLength > 0) yield chunk
+        } finally {
+          await body.cancel()
         }
       })()
     }

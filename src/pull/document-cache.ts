@@ -81,17 +81,17 @@ export function createDocumentCache (components: DocumentCacheComponents, init: 
     const response = await upstream.fetch(target.upstreamUrl, { headers, signal, credentials: target.credentials })
 
     if (response.status === 304 && stored !== undefined) {
-      await response.body?.cancel()
+      await response.body.cancel()
       const refreshed = { ...stored, fetchedAt: now() }
       await index.put(refreshed)
       return { record: refreshed, status: 'HIT' }
     }
     if (response.status === 404 || response.status === 410) {
-      await response.body?.cancel()
+      await response.body.cancel()
       throw new NotFoundError('not found')
     }
     if (!response.ok) {
-      await response.body?.cancel()
+      await response.body.cancel()
       throw new UpstreamError(`upstream answered ${response.status} for ${target.key}`)
     }
     const bytes = await readCapped(response, adapter.maxDocumentBytes, target.key)

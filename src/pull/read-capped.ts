@@ -1,15 +1,16 @@
 import { DocumentTooLargeError } from '../errors.ts'
+import type { UpstreamResponse } from './upstream-client.ts'
 
 /** Buffers a response body, refusing to hold more than `maxBytes` (only index documents are ever buffered). */
-export async function readCapped (response: Response, maxBytes: number, label: string): Promise<Uint8Array> {
+export async function readCapped (response: UpstreamResponse, maxBytes: number, label: string): Promise<Uint8Array> {
   const declared = Number(response.headers.get('content-length') ?? NaN)
   if (declared > maxBytes) {
-    await response.body?.cancel()
+    await response.body.cancel()
     throw new DocumentTooLargeError(`${label} is ${declared} bytes, more than the ${maxBytes} this node buffers`)
   }
   const chunks: Uint8Array[] = []
   let size = 0
-  for await (const chunk of response.body ?? []) {
+  for await (const chunk of response.body) {
     size += chunk.byteLength
     if (size > maxBytes) throw new DocumentTooLargeError(`${label} is larger than the ${maxBytes} bytes this node buffers`)
     chunks.push(chunk)
