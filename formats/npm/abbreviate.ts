@@ -12,7 +12,7 @@ const VERSION_FIELDS = [
   '_hasShrinkwrap', 'hasInstallScript', 'funding', 'license'
 ] as const
 
-export function abbreviate (packument: Packument, rewriteVersion: (version: PackumentVersion) => PackumentVersion): Record<string, unknown> {
+export function abbreviate (packument: Packument, tarballUrl: (version: PackumentVersion) => string): Record<string, unknown> {
   const versions: Record<string, Record<string, unknown>> = {}
   for (const [id, version] of Object.entries(packument.versions)) {
     const full = version as Record<string, unknown>
@@ -20,8 +20,9 @@ export function abbreviate (packument: Packument, rewriteVersion: (version: Pack
     for (const field of VERSION_FIELDS) if (full[field] !== undefined) kept[field] = full[field]
     // npm decides on install scripts from this flag alone in abbreviated metadata
     if (kept.hasInstallScript === undefined && hasInstallScript(full)) kept.hasInstallScript = true
-    // rewritten once cut down: a copy of the kept fields, not of every field the version has
-    versions[id] = rewriteVersion(kept as PackumentVersion) as Record<string, unknown>
+    // the kept fields are already a copy: only `dist` is copied again, to take the new link
+    kept.dist = { ...version.dist, tarball: tarballUrl(version) }
+    versions[id] = kept
   }
   return {
     name: packument.name,

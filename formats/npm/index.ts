@@ -57,15 +57,15 @@ export const npmAdapter: FormatAdapter<Packument> = {
   },
 
   renderDocument (target, doc, { baseUrl }) {
-    const rewrite = (version: PackumentVersion): PackumentVersion => {
+    const tarballUrl = (version: PackumentVersion): string => {
       const file = tarballFile(version.dist.tarball)
-      if (file === undefined) return version
-      return { ...version, dist: { ...version.dist, tarball: `${baseUrl}${doc.name}/-/${encodeURIComponent(file)}` } }
+      return file === undefined ? version.dist.tarball : `${baseUrl}${doc.name}/-/${encodeURIComponent(file)}`
     }
+    const rewrite = (version: PackumentVersion): PackumentVersion => ({ ...version, dist: { ...version.dist, tarball: tarballUrl(version) } })
     const headers = { vary: 'Accept' }
 
     if (target.variant === 'abbreviated') {
-      return { body: JSON.stringify(abbreviate(doc, rewrite)), contentType: ABBREVIATED, headers }
+      return { body: JSON.stringify(abbreviate(doc, tarballUrl)), contentType: ABBREVIATED, headers }
     }
     if (target.variant.startsWith('version:')) {
       const wanted = target.variant.slice('version:'.length)

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { tarballFile, versionWithTarball, type Packument } from '../../formats/npm/packument.ts'
+import { UpstreamError } from '../../src/errors.ts'
+import { parsePackument, tarballFile, versionWithTarball, type Packument } from '../../formats/npm/packument.ts'
 
 const version = (id: string, tarball: string): Packument['versions'][string] => ({ version: id, dist: { tarball } })
 
@@ -29,5 +30,34 @@ describe('npm packument helpers', () => {
     assert.equal(versionWithTarball(doc, 'pkg-2.0.0.tgz'), undefined)
     assert.equal(versionWithTarball(doc, 'pkg-constructor.tgz'), undefined)
     assert.equal(versionWithTarball(doc, 'pkg-__proto__.tgz'), undefined)
+  })
+
+  it('keeps every field of a packument it parses, as the upstream sent it', () => {
+    const sent = {
+      name: 'pkg',
+      'dist-tags': { latest: '1.0.0' },
+      readme: '# pkg',
+      time: { modified: '2026-01-01T00:00:00.000Z', '1.0.0': '2026-01-01T00:00:00.000Z' },
+      versions: { '1.0.0': { name: 'pkg', version: '1.0.0', scripts: { test: 'x' }, dist: { tarball: 'https://r.example/pkg/-/pkg-1.0.0.tgz', integrity: 'sha512-x', fileCount: 3 } } }
+    }
+    assert.deepEqual(parsePackument(Buffer.from(JSON.stringify(sent))), sent)
+    // fields a version may lack are filled in as npm reads them
+    assert.deepEqual(parsePackument(Buffer.from('{"name":"bare"}')), { name: 'bare', 'dist-tags': {}, versions: {} })
+  })
+
+  it('refuses a document that is not JSON, or whose versions the node could not use, with an upstream error', () => {
+    const malformed: Record<string, string> = {
+      'not JSON': '{"name":',
+      'no name': '{"versions":{}}',
+      'a version without dist': '{"name":"p","versions":{"1.0.0":{"version":"1.0.0"}}}',
+      'a tarball that is a number': '{"name":"p","versions":{"1.0.0":{"version":"1.0.0","dist":{"tarball":1}}}}',
+      'an integrity that is not a string': '{"name":"p","versions":{"1.0.0":{"version":"1.0.0","dist":{"tarball":"t","integrity":[]}}}}',
+      'a version that is an array': '{"name":"p","versions":{"1.0.0":[]}}',
+      'a dist-tag that is not a string': '{"name":"p","dist-tags":{"latest":1}}',
+      'time that is a string': '{"name":"p","time":"now"}'
+    }
+    for (const [what, body] of Object.entries(malformed)) {
+      assert.throws(() => parsePackument(Buffer.from(body)), (err) => err instanceof UpstreamError && /upstream packument is (not valid JSON|malformed)/.test(err.message), what)
+    }
   })
 })
