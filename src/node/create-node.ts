@@ -103,6 +103,7 @@ export async function startNode (settings: NodeSettings, components: { log: Logg
   const clock = createUseClock({ datastore: heliaNode.helia.datastore, log, now: components.now })
   const index = createLocalIndex(heliaNode.helia, {
     onPut: (record) => {
+      clock.stored(record.key)
       keeper?.stored()
       swarm?.publish(record).catch((err: Error) => log.warn({ err: err.message }, 'could not publish a record'))
     },

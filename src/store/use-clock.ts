@@ -9,6 +9,12 @@ import type { Logger } from 'pino'
  */
 export interface UseClock {
   used(key: string): void
+  /**
+   * A record was just stored: its fetch time already counts as a use, so uses in
+   * the next minute need no write of their own (a cold install looks up each
+   * packument again for every tarball it lists, moments after storing it).
+   */
+  stored(key: string): void
   /** Every key's last use as far as this node knows (ms since the epoch). */
   all(): Promise<Map<string, number>>
   forget(key: string): Promise<void>
@@ -31,6 +37,10 @@ export function createUseClock (components: { datastore: Datastore, log: Logger,
       if (at - (written.get(key) ?? 0) < PERSIST_EVERY_MS) return
       written.set(key, at)
       Promise.resolve(datastore.put(keyOf(key), Buffer.from(String(at)))).catch((err: Error) => log.debug({ err: err.message }, 'could not note a use'))
+    },
+
+    stored (key) {
+      written.set(key, now())
     },
 
     async all () {
