@@ -59,7 +59,9 @@ const scopeOf = (url: URL): string => `${url.origin}${url.pathname.split('/').sl
 export function createUpstreamClient (init: UpstreamClientInit): UpstreamClient {
   const tokens = createBearerTokens({ fetch, onJoin: init.onTokenJoin })
   const challenges = new Map<string, BearerChallenge>()
-  const dispatcher = new Agent().compose(
+  // HTTP/1.1 as fetch spoke it: a connection per transfer, not every fill multiplexed
+  // over one TCP connection where one lost packet stalls them all
+  const dispatcher = new Agent({ allowH2: false }).compose(
     interceptors.redirect({ maxRedirections: MAX_REDIRECTIONS, throwOnMaxRedirect: true }),
     interceptors.decompress()
   )
