@@ -7,23 +7,21 @@
 // registry this host uses.
 import { execFile, spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { cleanEnv } from '../test/helpers/npm-client.ts'
 import { spawnNode, type SpawnedNode } from '../test/helpers/spawn-node.ts'
 import { countingCpu } from './helpers/cpu-time.ts'
+import { createInstallProject, DEPENDENCIES } from './helpers/install-project.ts'
 import { startVerdaccio } from './helpers/verdaccio.ts'
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
-/** A build-tool-sized tree: test runner, bundler, linter, compiler, a web framework. */
-const DEPENDENCIES = { jest: '^29', webpack: '^5', eslint: '^9', typescript: '^5', express: '^4' }
 
 const registry = (await promisify(execFile)('npm', ['config', 'get', 'registry'])).stdout.trim().replace(/\/?$/, '/')
 const work = await mkdtemp(join(tmpdir(), 'dpm-bench-install-'))
-const project = join(work, 'project')
-const userconfig = join(work, 'empty-npmrc')
+const { dir: project, userconfig, packages: locked } = await createInstallProject(work, registry)
 let caches = 0
 
 /** `npm ci` in the project with an empty node_modules; seconds taken. */
@@ -46,12 +44,7 @@ const nodes: SpawnedNode[] = []
 let stopVerdaccio = (): void => {}
 
 try {
-  await writeFile(userconfig, '')
-  await mkdir(project)
-  await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'bench-install', version: '1.0.0', private: true, dependencies: DEPENDENCIES }))
-  // no registry address in the lockfile: npm ci then fetches through whichever registry it is given
-  await promisify(execFile)('npm', ['install', '--package-lock-only', '--omit-lockfile-registry-resolved', '--registry', registry, '--userconfig', userconfig, '--cache', join(work, 'cache-lock'), '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: project, env: cleanEnv(), maxBuffer: 16 << 20 })
-  const packages = Object.keys((JSON.parse(await readFile(join(project, 'package-lock.json'), 'utf8')) as { packages: object }).packages).length - 1
+  const packages = locked.length
 
   process.stdout.write('installing and warming Verdaccio 6 … ')
   const verdaccio = await startVerdaccio(join(work, 'verdaccio'), registry)
