@@ -2,7 +2,7 @@
 // empty npm cache — direct to the registry, through a node cold (a fresh node
 // each round) and warm, through Verdaccio 6 warm, and npm's own floor (`npm ci
 // --offline` from a full npm cache). The systems take turns, round after round;
-// medians and ratios are printed.
+// medians and ratios are printed, and the CPU the node and npm itself used.
 // Run alone: `npm run bench:install` (BENCH_ROUNDS, default 3). Needs the npm
 // registry this host uses.
 import { execFile, spawn } from 'node:child_process'
@@ -13,7 +13,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { cleanEnv } from '../test/helpers/npm-client.ts'
 import { spawnNode, type SpawnedNode } from '../test/helpers/spawn-node.ts'
-import { countingCpu } from './helpers/cpu-time.ts'
+import { countingCpu, endedChildrenCpuSeconds } from './helpers/cpu-time.ts'
 import { createInstallProject, DEPENDENCIES } from './helpers/install-project.ts'
 import { startVerdaccio } from './helpers/verdaccio.ts'
 
@@ -23,20 +23,27 @@ const registry = (await promisify(execFile)('npm', ['config', 'get', 'registry']
 const work = await mkdtemp(join(tmpdir(), 'dpm-bench-install-'))
 const { dir: project, userconfig, packages: locked } = await createInstallProject(work, registry)
 let caches = 0
+/** npm's own CPU seconds, by what it installed through. */
+const npmCpu = new Map<string, { user: number, kernel: number }>()
 
-/** `npm ci` in the project with an empty node_modules; seconds taken. */
-async function npmCi (through: string, options: { cache?: string, offline?: boolean } = {}): Promise<number> {
+/** `npm ci` in the project with an empty node_modules; seconds taken. npm's CPU is added to `npmCpu` under `system`. */
+async function npmCi (system: string, through: string, options: { cache?: string, offline?: boolean } = {}): Promise<number> {
   await rm(join(project, 'node_modules'), { recursive: true, force: true })
   const cache = options.cache ?? join(work, `cache-${caches++}`)
   const args = ['ci', '--registry', through, '--userconfig', userconfig, '--cache', cache, '--no-audit', '--no-fund', '--no-update-notifier', '--ignore-scripts', '--loglevel', 'error']
   if (options.offline === true) args.push('--offline')
+  const cpuBefore = await endedChildrenCpuSeconds()
   const started = performance.now()
   const child = spawn('npm', args, { cwd: project, env: cleanEnv(), stdio: ['ignore', 'ignore', 'pipe'] })
   let stderr = ''
   child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d })
   const [code] = await once(child, 'exit') as [number | null]
   if (code !== 0) throw new Error(`npm ci through ${through} exited with ${code}: ${stderr.slice(-1500)}`)
-  return (performance.now() - started) / 1000
+  const seconds = (performance.now() - started) / 1000
+  const cpuAfter = await endedChildrenCpuSeconds()
+  const total = npmCpu.get(system) ?? { user: 0, kernel: 0 }
+  npmCpu.set(system, { user: total.user + cpuAfter.user - cpuBefore.user, kernel: total.kernel + cpuAfter.kernel - cpuBefore.kernel })
+  return seconds
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
@@ -49,22 +56,22 @@ try {
   process.stdout.write('installing and warming Verdaccio 6 … ')
   const verdaccio = await startVerdaccio(join(work, 'verdaccio'), registry)
   stopVerdaccio = verdaccio.stop
-  await npmCi(`${verdaccio.url}/`)
+  await npmCi('Verdaccio warming', `${verdaccio.url}/`)
   console.log('ready')
 
   const cpu = { cold: { user: 0, kernel: 0 }, warm: { user: 0, kernel: 0 } }
   const times: Record<string, number[]> = { direct: [], 'dpm cold': [], 'dpm warm': [], 'Verdaccio warm': [], 'npm offline floor': [] }
   for (let round = 0; round < ROUNDS; round++) {
     const cache = join(work, `cache-direct-${round}`)
-    times.direct!.push(await npmCi(registry, { cache }))
+    times.direct!.push(await npmCi('direct', registry, { cache }))
     const dpm = await spawnNode({ dataDir: join(work, `dpm-${round}`), env: { DPM_NPM_UPSTREAM: registry } })
     nodes.push(dpm)
     // the node's own CPU: on two cores it competes with npm, which is CPU-bound itself
-    times['dpm cold']!.push(await countingCpu(dpm.child.pid!, cpu.cold, () => npmCi(`${dpm.url}/npm/`)))
-    times['dpm warm']!.push(await countingCpu(dpm.child.pid!, cpu.warm, () => npmCi(`${dpm.url}/npm/`)))
+    times['dpm cold']!.push(await countingCpu(dpm.child.pid!, cpu.cold, () => npmCi('dpm cold', `${dpm.url}/npm/`)))
+    times['dpm warm']!.push(await countingCpu(dpm.child.pid!, cpu.warm, () => npmCi('dpm warm', `${dpm.url}/npm/`)))
     await dpm.stop()
-    times['Verdaccio warm']!.push(await npmCi(`${verdaccio.url}/`))
-    times['npm offline floor']!.push(await npmCi(registry, { cache, offline: true }))
+    times['Verdaccio warm']!.push(await npmCi('Verdaccio warm', `${verdaccio.url}/`))
+    times['npm offline floor']!.push(await npmCi('npm offline floor', registry, { cache, offline: true }))
   }
 
   const m = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]))
@@ -74,6 +81,8 @@ try {
   for (const [k, v] of Object.entries(times)) console.log(`| ${k} | ${m[k]!.toFixed(1)} | ${v.map((x) => x.toFixed(1)).join(', ')} |`)
   const perInstall = (c: { user: number, kernel: number }): string => `${(c.user / ROUNDS).toFixed(1)} s user + ${(c.kernel / ROUNDS).toFixed(1)} s kernel`
   console.log(`\nthe node's CPU per install, mean of ${ROUNDS}: cold ${perInstall(cpu.cold)}, warm ${perInstall(cpu.warm)}`)
+  // on two cores, what the node uses and what it saves npm (smaller documents, no TLS) decide the cold install
+  console.log(`npm's own CPU per install, mean of ${ROUNDS}: ${Object.keys(times).map((k) => `${k} ${perInstall(npmCpu.get(k)!)}`).join(', ')}`)
   console.log(`\ndpm cold / direct: ${(m['dpm cold']! / m.direct!).toFixed(2)}   dpm warm / npm offline floor: ${(m['dpm warm']! / m['npm offline floor']!).toFixed(2)}   Verdaccio warm / npm offline floor: ${(m['Verdaccio warm']! / m['npm offline floor']!).toFixed(2)}`)
 } finally {
   for (const node of nodes) await node.stop()

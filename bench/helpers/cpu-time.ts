@@ -20,3 +20,14 @@ export async function countingCpu<T> (pid: number, into: { user: number, kernel:
   into.kernel += after.kernel - before.kernel
   return result
 }
+
+/**
+ * CPU seconds of this process's children that have ended and been waited for,
+ * their own children included (`cutime` and `cstime`): around one child's run,
+ * while no other ends, what that child used.
+ */
+export async function endedChildrenCpuSeconds (): Promise<{ user: number, kernel: number }> {
+  const stat = await readFile('/proc/self/stat', 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return { user: Number(fields[13]) / TICKS_PER_SECOND, kernel: Number(fields[14]) / TICKS_PER_SECOND }
+}
