@@ -22,18 +22,25 @@ export async function openHeapProbe (node: SpawnedNode): Promise<HeapProbe> {
     socket.addEventListener('open', resolve, { once: true })
     socket.addEventListener('error', () => { reject(new Error(`cannot reach the node's inspector at ${address}`)) }, { once: true })
   })
-  const pending = new Map<number, (result: any) => void>()
+  const pending = new Map<number, PromiseWithResolvers<any>>()
   socket.addEventListener('message', (event) => {
     const message = JSON.parse(String(event.data))
-    pending.get(message.id)?.(message.result)
+    pending.get(message.id)?.resolve(message.result)
     pending.delete(message.id)
   })
-  let nextId = 0
-  const call = async (method: string): Promise<any> => await new Promise((resolve) => {
-    const id = ++nextId
-    pending.set(id, resolve)
-    socket.send(JSON.stringify({ id, method }))
+  // a node that dies mid-call fails the call instead of leaving the test waiting
+  socket.addEventListener('close', () => {
+    for (const call of pending.values()) call.reject(new Error('the node\'s inspector closed'))
+    pending.clear()
   })
+  let nextId = 0
+  const call = async (method: string): Promise<any> => {
+    const id = ++nextId
+    const answer = Promise.withResolvers<any>()
+    pending.set(id, answer)
+    socket.send(JSON.stringify({ id, method }))
+    return await answer.promise
+  }
   return {
     async collectAndMeasure () {
       await call('HeapProfiler.collectGarbage')
