@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import { createAptClient, hostDebianMirror } from '../test/helpers/apt-client.ts'
 import { spawnNode } from '../test/helpers/spawn-node.ts'
 import { startAptCacherNg } from './helpers/apt-cacher-ng.ts'
+import { median } from './helpers/median.ts'
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 const PACKAGES = ['hello', 'tree', 'jq', 'libjq1', 'libonig5', 'bc', 'less', 'file', 'libmagic1', 'libmagic-mgc', 'zstd', 'libstdc++6', 'curl', 'libcurl4', 'wget', 'git', 'vim-tiny', 'nano', 'rsync', 'make']
@@ -34,7 +35,6 @@ async function updateAndDownload (uri: string): Promise<number> {
   }
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 const times = { direct: [] as number[], dpmCold: [] as number[], dpmWarm: [] as number[], acngCold: [] as number[], acngWarm: [] as number[] }
 const mirrorPath = mirror.uri.replace(/^https?:\/\//, '').replace(/\/$/, '')
 try {

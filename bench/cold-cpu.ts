@@ -10,36 +10,30 @@
 // Run alone: `npm run bench:cold-cpu` (BENCH_ROUNDS, default 3). Needs the npm
 // registry this host uses.
 import { execFile } from 'node:child_process'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import pLimit from 'p-limit'
+import { NPM_ACCEPT } from '../test/helpers/npm-client.ts'
 import { spawnNode } from '../test/helpers/spawn-node.ts'
-import { cpuSeconds } from './helpers/cpu-time.ts'
+import { processUsage } from './helpers/cpu-time.ts'
 import { createInstallProject } from './helpers/install-project.ts'
+import { median } from './helpers/median.ts'
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 /** npm's own `maxsockets`. */
 const CONCURRENCY = 15
-const ACCEPT = 'application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8, */*'
 
 const registry = (await promisify(execFile)('npm', ['config', 'get', 'registry'])).stdout.trim().replace(/\/?$/, '/')
 const work = await mkdtemp(join(tmpdir(), 'dpm-bench-cold-cpu-'))
 
 interface Phase { seconds: number, bytes: number, user: number, kernel: number, faults: number }
 
-/** Minor page faults of a process so far (a fresh page of memory touched is one). */
-async function minorFaults (pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
-  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[7])
-}
-
-/** Fetches every URL, `CONCURRENCY` at a time, and what it cost the process `pid`. */
+/** Fetches every URL, `CONCURRENCY` at a time, and what it cost the process `pid` (nothing counted without one). */
 async function phase (urls: string[], headers: Record<string, string>, pid?: number): Promise<Phase> {
   const limit = pLimit(CONCURRENCY)
-  const cpuBefore = pid === undefined ? undefined : await cpuSeconds(pid)
-  const faultsBefore = pid === undefined ? 0 : await minorFaults(pid)
+  const before = pid === undefined ? undefined : await processUsage(pid)
   const started = performance.now()
   let bytes = 0
   await Promise.all(urls.map(async (url) => await limit(async () => {
@@ -49,12 +43,10 @@ async function phase (urls: string[], headers: Record<string, string>, pid?: num
     bytes += body.byteLength
   })))
   const seconds = (performance.now() - started) / 1000
-  if (pid === undefined || cpuBefore === undefined) return { seconds, bytes, user: 0, kernel: 0, faults: 0 }
-  const cpuAfter = await cpuSeconds(pid)
-  return { seconds, bytes, user: cpuAfter.user - cpuBefore.user, kernel: cpuAfter.kernel - cpuBefore.kernel, faults: await minorFaults(pid) - faultsBefore }
+  if (pid === undefined || before === undefined) return { seconds, bytes, user: 0, kernel: 0, faults: 0 }
+  const after = await processUsage(pid)
+  return { seconds, bytes, user: after.user - before.user, kernel: after.kernel - before.kernel, faults: after.faults - before.faults }
 }
-
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 
 try {
   const { packages } = await createInstallProject(work, registry)
@@ -64,15 +56,15 @@ try {
 
   const runs: Record<string, Phase[]> = { 'packuments, direct': [], 'packuments, cold': [], 'tarballs, cold': [], 'packuments, warm': [], 'tarballs, warm': [] }
   for (let round = 0; round < ROUNDS; round++) {
-    runs['packuments, direct']!.push(await phase(names.map((n) => `${registry}${packumentPath(n)}`), { accept: ACCEPT }))
+    runs['packuments, direct']!.push(await phase(names.map((n) => `${registry}${packumentPath(n)}`), { accept: NPM_ACCEPT }))
     const node = await spawnNode({ dataDir: join(work, `dpm-${round}`), env: { DPM_NPM_UPSTREAM: registry } })
     try {
       const pid = node.child.pid!
       const packuments = names.map((n) => `${node.url}/npm/${packumentPath(n)}`)
       const tarballs = packages.map((p) => `${node.url}/npm/${tarballPath(p)}`)
-      runs['packuments, cold']!.push(await phase(packuments, { accept: ACCEPT }, pid))
+      runs['packuments, cold']!.push(await phase(packuments, { accept: NPM_ACCEPT }, pid))
       runs['tarballs, cold']!.push(await phase(tarballs, {}, pid))
-      runs['packuments, warm']!.push(await phase(packuments, { accept: ACCEPT }, pid))
+      runs['packuments, warm']!.push(await phase(packuments, { accept: NPM_ACCEPT }, pid))
       runs['tarballs, warm']!.push(await phase(tarballs, {}, pid))
     } finally {
       await node.stop()
@@ -80,16 +72,17 @@ try {
   }
 
   const upstreamMB = median(runs['packuments, direct']!.map((p) => p.bytes)) / 1e6
-  const per = (phase: string, kind: string, count: number): string => {
+  /** A packument phase's CPU per MB the registry sent, a tarball phase's per tarball. */
+  const perUnit = (phase: string): string => {
     const cpu = median(runs[phase]!.map((p) => p.user + p.kernel))
-    return phase.startsWith('packuments') ? `${(cpu * 1000 / upstreamMB).toFixed(1)} ms per upstream MB` : `${(cpu * 1000 / count).toFixed(2)} ms per ${kind}`
+    return phase.startsWith('packuments') ? `${(cpu * 1000 / upstreamMB).toFixed(1)} ms per upstream MB` : `${(cpu * 1000 / packages.length).toFixed(2)} ms per tarball`
   }
   console.log(`${names.length} packuments (${upstreamMB.toFixed(1)} MB from the registry) and ${packages.length} tarballs of the install bench's lockfile, ${CONCURRENCY} at a time, median of ${ROUNDS} rounds (a fresh node each round)`)
   console.log('| phase | seconds | MB served | node CPU user + kernel, s | minor faults | node CPU |')
   console.log('| --- | --- | --- | --- | --- | --- |')
   for (const [name, phases] of Object.entries(runs)) {
     const m = (f: (p: Phase) => number): number => median(phases.map(f))
-    const node = name.endsWith('direct') ? '| | |' : `| ${m((p) => p.user).toFixed(2)} + ${m((p) => p.kernel).toFixed(2)} | ${m((p) => p.faults)} | ${per(name, 'tarball', packages.length)} |`
+    const node = name.endsWith('direct') ? '| | | |' : `| ${m((p) => p.user).toFixed(2)} + ${m((p) => p.kernel).toFixed(2)} | ${m((p) => p.faults)} | ${perUnit(name)} |`
     console.log(`| ${name} | ${m((p) => p.seconds).toFixed(2)} | ${(m((p) => p.bytes) / 1e6).toFixed(1)} ${node}`)
   }
 } finally {

@@ -11,11 +11,12 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
+import { NPM_ACCEPT } from '../test/helpers/npm-client.ts'
 import { spawnNode } from '../test/helpers/spawn-node.ts'
+import { median } from './helpers/median.ts'
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
 const NAMES = ['typescript', '@types/node', 'webpack', 'eslint', 'express', 'lodash']
-const ACCEPT = 'application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8, */*'
 
 const registry = (await promisify(execFile)('npm', ['config', 'get', 'registry'])).stdout.trim().replace(/\/?$/, '/')
 const path = (name: string): string => name.replace('/', '%2f')
@@ -23,13 +24,12 @@ const path = (name: string): string => name.replace('/', '%2f')
 /** Milliseconds to the last byte, and the bytes. */
 async function timed (url: string): Promise<{ ms: number, bytes: number }> {
   const started = performance.now()
-  const response = await fetch(url, { headers: { accept: ACCEPT } })
+  const response = await fetch(url, { headers: { accept: NPM_ACCEPT } })
   if (!response.ok) throw new Error(`${url}: ${response.status}`)
   const bytes = (await response.arrayBuffer()).byteLength
   return { ms: performance.now() - started, bytes }
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 const times = new Map(NAMES.map((name) => [name, { direct: [] as number[], cold: [] as number[], warm: [] as number[], upstreamBytes: 0, servedBytes: 0 }]))
 const work = await mkdtemp(join(tmpdir(), 'dpm-bench-cold-packuments-'))
 try {

@@ -16,6 +16,7 @@ import { spawnNode, type SpawnedNode } from '../test/helpers/spawn-node.ts'
 import { countingCpu, endedChildrenCpuSeconds } from './helpers/cpu-time.ts'
 import { createInstallProject, DEPENDENCIES } from './helpers/install-project.ts'
 import { startVerdaccio } from './helpers/verdaccio.ts'
+import { median } from './helpers/median.ts'
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 
@@ -46,7 +47,6 @@ async function npmCi (system: string, through: string, options: { cache?: string
   return seconds
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 const nodes: SpawnedNode[] = []
 let stopVerdaccio = (): void => {}
 

@@ -14,6 +14,7 @@ import { promisify } from 'node:util'
 import { spawnNode } from '../test/helpers/spawn-node.ts'
 import { freePort } from '../test/helpers/free-port.ts'
 import { startVerdaccio } from './helpers/verdaccio.ts'
+import { median } from './helpers/median.ts'
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
@@ -36,7 +37,6 @@ async function load (url: string, accept: string): Promise<{ rps: number, p99: n
   return { rps, p99, errors }
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 const registry = (await run('npm', ['config', 'get', 'registry'])).stdout.trim().replace(/\/?$/, '/')
 const work = await mkdtemp(join(tmpdir(), 'dpm-bench-metadata-'))
 const children: ChildProcess[] = []

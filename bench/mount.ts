@@ -11,12 +11,12 @@ import { promisify } from 'node:util'
 import { startFakeNpmRegistry } from '../test/helpers/fake-npm-registry.ts'
 import { spawnNode } from '../test/helpers/spawn-node.ts'
 import { waitFor } from '../test/helpers/wait-for.ts'
+import { median } from './helpers/median.ts'
 
 const MiB = 1024 * 1024
 const size = Number(process.env.BENCH_SIZE_MIB ?? 256) * MiB
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 const run = promisify(execFile)
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 
 /** MiB/s of a shell command that reads the whole artifact. */
 async function timed (command: string): Promise<number> {

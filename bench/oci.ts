@@ -11,6 +11,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { startDockerRegistry, startOciRegistry } from '../test/helpers/oci-registry.ts'
 import { spawnNode } from '../test/helpers/spawn-node.ts'
+import { median } from './helpers/median.ts'
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 const LAYER_BYTES = 32 * 1024 * 1024
@@ -42,7 +43,6 @@ async function settled (nodeUrl: string): Promise<void> {
   }
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 const times = { direct: [] as number[], dpmCold: [] as number[], dpmWarm: [] as number[], proxyCold: [] as number[], proxyWarm: [] as number[] }
 const host = (url: string): string => new URL(url).host
 try {

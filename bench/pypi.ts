@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import { createVenv } from '../test/helpers/pip-client.ts'
 import { spawnNode, type SpawnedNode } from '../test/helpers/spawn-node.ts'
 import { startStaticPypi } from '../test/helpers/static-pypi.ts'
+import { median } from './helpers/median.ts'
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
 /** Forty small projects in four layers, each depending on two of the layer below. */
@@ -38,7 +39,6 @@ async function download (index: string): Promise<number> {
   return seconds
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 const nodes: SpawnedNode[] = []
 const times = { direct: [] as number[], cold: [] as number[], warm: [] as number[] }
 try {

@@ -16,6 +16,7 @@ import { generateTarball, startFakeNpmRegistry } from '../test/helpers/fake-npm-
 import { spawnNode } from '../test/helpers/spawn-node.ts'
 import { freePort } from '../test/helpers/free-port.ts'
 import { countingCpu } from './helpers/cpu-time.ts'
+import { median } from './helpers/median.ts'
 
 const MiB = 1024 * 1024
 const size = Number(process.env.BENCH_SIZE_MIB ?? 1024) * MiB
@@ -36,8 +37,6 @@ async function together (url: string, clients: number): Promise<number> {
   await Promise.all(Array.from({ length: clients }, () => curl(url)))
   return (clients * size / MiB) / ((performance.now() - started) / 1000)
 }
-
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 
 const work = await mkdtemp(join(tmpdir(), 'dpm-bench-'))
 const upstream = await startFakeNpmRegistry()

@@ -17,13 +17,13 @@ import { spawnNode, type SpawnedNode } from '../test/helpers/spawn-node.ts'
 import { generateSwarmKey } from '../test/helpers/swarm-key.ts'
 import { bitswapBytes, bytesBySender } from '../test/helpers/swarm-metrics.ts'
 import { health, waitFor } from '../test/helpers/wait-for.ts'
+import { median } from './helpers/median.ts'
 
 const MiB = 1024 * 1024
 const size = Number(process.env.BENCH_SIZE_MIB ?? 1024) * MiB
 const fanoutSize = Number(process.env.BENCH_FANOUT_MIB ?? 256) * MiB
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 const key = generateSwarmKey()
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 
 /** Downloads with curl to /dev/null: bytes, seconds, the X-Cache header, and whether it completed. */
 async function curl (url: string): Promise<{ bytes: number, seconds: number, cache: string, ok: boolean }> {

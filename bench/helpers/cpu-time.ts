@@ -3,12 +3,22 @@ import { readFile } from 'node:fs/promises'
 /** Kernel clock ticks per second, as `/proc/<pid>/stat` counts them (USER_HZ: 100 on Linux). */
 const TICKS_PER_SECOND = 100
 
+/** The fields of `/proc/<pid>/stat` after the command name, which may itself hold spaces and parentheses; the first is the state. */
+async function statFields (pid: number | 'self'): Promise<string[]> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+}
+
 /** CPU seconds a process has used so far, all its threads, in user space and in the kernel. */
 export async function cpuSeconds (pid: number): Promise<{ user: number, kernel: number }> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
-  // fields after the command name, which may itself hold spaces and parentheses
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return { user: Number(fields[11]) / TICKS_PER_SECOND, kernel: Number(fields[12]) / TICKS_PER_SECOND }
+  const { user, kernel } = await processUsage(pid)
+  return { user, kernel }
+}
+
+/** CPU seconds as `cpuSeconds` gives them, and minor page faults so far: a fresh page of memory touched is one. */
+export async function processUsage (pid: number): Promise<{ user: number, kernel: number, faults: number }> {
+  const fields = await statFields(pid)
+  return { user: Number(fields[11]) / TICKS_PER_SECOND, kernel: Number(fields[12]) / TICKS_PER_SECOND, faults: Number(fields[7]) }
 }
 
 /** Runs `work` and adds the CPU seconds `pid` spent meanwhile to `into`. */
@@ -27,7 +37,6 @@ export async function countingCpu<T> (pid: number, into: { user: number, kernel:
  * while no other ends, what that child used.
  */
 export async function endedChildrenCpuSeconds (): Promise<{ user: number, kernel: number }> {
-  const stat = await readFile('/proc/self/stat', 'utf8')
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  const fields = await statFields('self')
   return { user: Number(fields[13]) / TICKS_PER_SECOND, kernel: Number(fields[14]) / TICKS_PER_SECOND }
 }

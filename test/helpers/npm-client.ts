@@ -4,6 +4,9 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
+/** The `Accept` npm sends for a packument: the abbreviated form first, the full one accepted. */
+export const NPM_ACCEPT = 'application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8, */*'
+
 export interface NpmProject {
   dir: string
   /** `npm install` through `registry` with an empty user config and a cache of its own. */

@@ -4,6 +4,7 @@ import { request } from 'node:http'
 import { after, before, describe, it } from 'node:test'
 import { startFakeNpmRegistry, type FakeNpmRegistry } from '../../helpers/fake-npm-registry.ts'
 import { countBlocks, listIndex } from '../../helpers/inspect-store.ts'
+import { NPM_ACCEPT } from '../../helpers/npm-client.ts'
 import { startTestNode, type TestNode } from '../../helpers/test-node.ts'
 
 /** Sends a path byte for byte (fetch would normalize `..` and `%2e%2e` before they left the client). */
@@ -61,7 +62,7 @@ describe('npm registry protocol through a node', () => {
   })
 
   it('builds the abbreviated packument for install-v1 Accept, with Vary: Accept', async () => {
-    const response = await fetch(`${dpm.url}/npm/plain`, { headers: { accept: 'application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8, */*' } })
+    const response = await fetch(`${dpm.url}/npm/plain`, { headers: { accept: NPM_ACCEPT } })
     assert.equal(response.headers.get('content-type'), 'application/vnd.npm.install-v1+json')
     assert.equal(response.headers.get('vary'), 'Accept')
     const doc = await response.json() as Record<string, any>
