@@ -1,9 +1,9 @@
 import { BadRequestError, NotFoundError, UpstreamError } from '../../src/errors.ts'
 import type { ArtifactLocation, FormatAdapter, FormatRequest, MetadataTarget, Target } from '../index.ts'
-import { abbreviate } from './abbreviate.ts'
 import { publishedDigests } from './integrity.ts'
+import { readPackument, tarballLink, type NpmDocument } from './npm-document.ts'
 import { decodeSegments, takePackageName, type PackageName } from './package-name.ts'
-import { parsePackument, tarballFile, versionWithTarball, type Packument, type PackumentVersion } from './packument.ts'
+import type { PackumentVersion } from './packument.ts'
 
 const ABBREVIATED = 'application/vnd.npm.install-v1+json'
 const JSON_TYPE = 'application/json'
@@ -12,7 +12,7 @@ const PACKUMENT_MAX_AGE = 300
 const TARBALL_FILE = /^[A-Za-z0-9._~+-]+\.tgz$/
 
 /** The npm registry protocol: packuments (full, abbreviated, one version), tarballs, ping. */
-export const npmAdapter: FormatAdapter<Packument> = {
+export const npmAdapter: FormatAdapter<NpmDocument> = {
   name: 'npm',
   prefix: '/npm',
   maxDocumentBytes: 256 * 1024 * 1024,
@@ -41,40 +41,37 @@ export const npmAdapter: FormatAdapter<Packument> = {
     throw new NotFoundError('not found')
   },
 
-  parseDocument: (bytes) => parsePackument(bytes),
+  parseDocument: (bytes) => readPackument(bytes),
 
   locateArtifact (target, doc, upstream): ArtifactLocation | undefined {
     const file = target.key.slice(target.key.lastIndexOf('/') + 1)
-    const version = versionWithTarball(doc, file)
-    if (version === undefined) return undefined
-    const digests = publishedDigests(version.dist)
+    const dist = doc.tarballDist(file)
+    if (dist === undefined) return undefined
+    const digests = publishedDigests(dist)
     if (digests.length === 0) throw new UpstreamError(`the packument publishes no integrity or shasum for ${file}`)
     // follow the document's link only while it stays on the configured upstream
-    const url = version.dist.tarball.startsWith(upstream)
-      ? version.dist.tarball
+    const url = dist.tarball.startsWith(upstream)
+      ? dist.tarball
       : `${upstream}${doc.name}/-/${encodeURIComponent(file)}`
     return { url, digests }
   },
 
   renderDocument (target, doc, { baseUrl }) {
-    const tarballUrl = (version: PackumentVersion): string => {
-      const file = tarballFile(version.dist.tarball)
-      return file === undefined ? version.dist.tarball : `${baseUrl}${doc.name}/-/${encodeURIComponent(file)}`
-    }
-    const rewrite = (version: PackumentVersion): PackumentVersion => ({ ...version, dist: { ...version.dist, tarball: tarballUrl(version) } })
     const headers = { vary: 'Accept' }
-
     if (target.variant === 'abbreviated') {
-      return { body: JSON.stringify(abbreviate(doc, tarballUrl)), contentType: ABBREVIATED, headers }
+      return { body: doc.abbreviated(baseUrl), contentType: ABBREVIATED, headers }
     }
+    const packument = doc.packument()
+    const rewrite = (version: PackumentVersion): PackumentVersion =>
+      ({ ...version, dist: { ...version.dist, tarball: tarballLink(baseUrl, packument.name, version.dist.tarball) } })
     if (target.variant.startsWith('version:')) {
       const wanted = target.variant.slice('version:'.length)
-      const version = ownValue(doc.versions, wanted) ?? ownValue(doc.versions, ownValue(doc['dist-tags'], wanted) ?? '')
+      const version = ownValue(packument.versions, wanted) ?? ownValue(packument.versions, ownValue(packument['dist-tags'], wanted) ?? '')
       if (version === undefined) throw new NotFoundError(`version not found: ${wanted}`)
       return { body: JSON.stringify(rewrite(version)), contentType: JSON_TYPE, headers }
     }
-    const versions = Object.fromEntries(Object.entries(doc.versions).map(([id, v]) => [id, rewrite(v)]))
-    return { body: JSON.stringify({ ...doc, versions }), contentType: JSON_TYPE, headers }
+    const versions = Object.fromEntries(Object.entries(packument.versions).map(([id, v]) => [id, rewrite(v)]))
+    return { body: JSON.stringify({ ...packument, versions }), contentType: JSON_TYPE, headers }
   },
 
   renderError (error) {

@@ -65,7 +65,7 @@ export function tarballFile (tarballUrl: string): string | undefined {
  * registry's layout) at once, else by looking through every version — a
  * packument may have thousands, and an install asks this once per tarball.
  */
-export function versionWithTarball (doc: Packument, file: string): PackumentVersion | undefined {
+export function versionWithTarball<V extends { dist: { tarball: string } }> (doc: { name: string, versions: Record<string, V> }, file: string): V | undefined {
   const prefix = `${doc.name.slice(doc.name.lastIndexOf('/') + 1)}-`
   const id = file.startsWith(prefix) && file.endsWith('.tgz') ? file.slice(prefix.length, -'.tgz'.length) : ''
   // own keys only: `x-constructor.tgz` must not find Object's constructor

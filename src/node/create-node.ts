@@ -10,6 +10,7 @@ import { createDdsPlugin } from '../../formats/dds/index.ts'
 import ociPlugin from '../../formats/oci/index.ts'
 import pypiPlugin from '../../formats/pypi/index.ts'
 import { npmAdapter } from '../../formats/npm/index.ts'
+import { NATIVE_PACKUMENTS } from '../../formats/npm/npm-document.ts'
 import { createCatalog } from '../catalog/catalog.ts'
 import { loadPlugins } from '../plugins/load-plugins.ts'
 import { hostArchitecture } from '../prefetch/apt-packages.ts'
@@ -78,8 +79,11 @@ export async function startNode (settings: NodeSettings, components: { log: Logg
   const lifetime = new AbortController()
   let ddsRepositories: Array<{ name: string, url: string }> = []
   const mounts: FormatMount[] = []
-  if (settings.npm_upstream !== undefined) mounts.push({ adapter: npmAdapter, upstream: settings.npm_upstream })
-  else log.warn('DPM_NPM_UPSTREAM is not set and `npm config get registry` gave nothing: npm is disabled')
+  if (settings.npm_upstream !== undefined) {
+    mounts.push({ adapter: npmAdapter, upstream: settings.npm_upstream })
+    if (NATIVE_PACKUMENTS) log.info('npm packuments are abbreviated natively (simdjson)')
+    else log.info('the packument addon was not built at install (native/build.sh): npm packuments are abbreviated in JS')
+  } else log.warn('DPM_NPM_UPSTREAM is not set and `npm config get registry` gave nothing: npm is disabled')
   // plugins first: a bad one stops the node before anything is written to the data dir
   mounts.push(...await loadPlugins({
     specifiers: settings.plugins,

@@ -1,0 +1,87 @@
+import { abbreviate } from './abbreviate.ts'
+import { loadPackumentAddon, type NativeAbbreviation } from './native-packument.ts'
+import { parsePackument, tarballFile, versionWithTarball, type Packument, type PackumentVersion } from './packument.ts'
+
+type Dist = PackumentVersion['dist']
+
+/**
+ * A stored packument as the adapter uses it: the abbreviated form, the dist of
+ * the version a tarball belongs to, and, only when a full or one-version answer
+ * needs it, the whole document as JS objects.
+ */
+export interface NpmDocument {
+  name: string
+  /** The abbreviated ("corgi") document, its tarball links under `baseUrl`. */
+  abbreviated(baseUrl: string): Buffer | string
+  /** The dist of the version whose tarball is `file`. */
+  tarballDist(file: string): Dist | undefined
+  /** The whole packument, parsed on first use. */
+  packument(): Packument
+}
+
+const addon = loadPackumentAddon()
+/** Whether packuments are read by the addon (else all in JS). */
+export const NATIVE_PACKUMENTS = addon !== undefined
+
+/**
+ * Reads an upstream packument, refusing a malformed one (UpstreamError). With the
+ * addon, the bytes are abbreviated and indexed without becoming JS objects: on
+ * the install bench's 410 packuments that cost the node ~1.2 s of CPU in
+ * JSON.parse, JSON.stringify and garbage collection. Without it, or for a
+ * document it leaves to JS, the JS path does all of it.
+ */
+export function readPackument (bytes: Uint8Array, init: { native?: boolean } = {}): NpmDocument {
+  const native = init.native === false ? undefined : addon?.abbreviate(bytes)
+  return native === undefined ? parsedDocument(parsePackument(bytes)) : nativeDocument(bytes, native)
+}
+
+/** The link a client is given for a version's tarball: through the node, under `baseUrl`. */
+export function tarballLink (baseUrl: string, name: string, tarball: string): string {
+  const file = tarballFile(tarball)
+  return file === undefined ? tarball : `${baseUrl}${name}/-/${encodeURIComponent(file)}`
+}
+
+function parsedDocument (doc: Packument): NpmDocument {
+  return {
+    name: doc.name,
+    abbreviated: (baseUrl) => JSON.stringify(abbreviate(doc, (version) => tarballLink(baseUrl, doc.name, version.dist.tarball))),
+    tarballDist: (file) => versionWithTarball(doc, file)?.dist,
+    packument: () => doc
+  }
+}
+
+function nativeDocument (bytes: Uint8Array, [name, body, bases, dists]: NativeAbbreviation): NpmDocument {
+  let versions: Record<string, { dist: Dist }> | undefined
+  let parsed: Packument | undefined
+  return {
+    name,
+    abbreviated (baseUrl) {
+      const base = Buffer.from(JSON.stringify(baseUrl).slice(1, -1))
+      const parts: Buffer[] = []
+      let from = 0
+      for (const at of bases) {
+        parts.push(body.subarray(from, at), base)
+        from = at
+      }
+      parts.push(body.subarray(from))
+      return Buffer.concat(parts)
+    },
+    tarballDist (file) {
+      versions ??= distsById(dists)
+      return versionWithTarball({ name, versions }, file)?.dist
+    },
+    packument: () => (parsed ??= parsePackument(bytes))
+  }
+}
+
+/** The addon's flat list, four entries per version, as version id → dist. */
+function distsById (dists: Array<string | undefined>): Record<string, { dist: Dist }> {
+  const versions: Record<string, { dist: Dist }> = {}
+  for (let i = 0; i < dists.length; i += 4) {
+    const dist: Dist = { tarball: dists[i + 1]! }
+    if (dists[i + 2] !== undefined) dist.integrity = dists[i + 2]
+    if (dists[i + 3] !== undefined) dist.shasum = dists[i + 3]
+    versions[dists[i]!] = { dist }
+  }
+  return versions
+}
