@@ -53,7 +53,8 @@ struct Version {
 
 class Abbreviator {
  public:
-  std::string out;
+  explicit Abbreviator(std::string& buffer) : out(buffer) { out.clear(); }
+  std::string& out;
   std::vector<uint32_t> bases;
   std::vector<Version> versions;
   std::string_view name;
@@ -323,11 +324,18 @@ napi_value Abbreviate(napi_env env, napi_callback_info info) {
     return nullptr;
   }
   napi_typedarray_type type;
-  napi_get_typedarray_info(env, argv[0], &type, &length, &data, nullptr, nullptr);
+  napi_value arraybuffer;
+  size_t offset = 0, room = 0;
+  napi_get_typedarray_info(env, argv[0], &type, &length, &data, &arraybuffer, &offset);
   if (type != napi_uint8_array) {
     napi_throw_type_error(env, nullptr, "abbreviate(bytes): bytes must be a Uint8Array");
     return nullptr;
   }
+  void* whole = nullptr;
+  napi_get_arraybuffer_info(env, arraybuffer, &whole, &room);
+  // bytes the parser may read past the end are there (src/store/padded-concat.ts):
+  // parsed where they lie, not copied into a padded buffer first
+  bool padded = offset + length + simdjson::SIMDJSON_PADDING <= room;
 
   // documents up to 16 MiB (all but a handful of packuments) reuse this thread's
   // parser, whose buffers a fresh one would fault in again each time; a larger one
@@ -339,8 +347,11 @@ napi_value Abbreviate(napi_env env, napi_callback_info info) {
   simdjson::dom::parser own;
   simdjson::dom::parser& parser = length <= REUSED_PARSER_BYTES ? reused : own;
   element root;
-  if (parser.parse(static_cast<const uint8_t*>(data), length).get(root)) return undefinedValue(env);
-  Abbreviator abbreviator;
+  if (parser.parse(static_cast<const uint8_t*>(data), length, !padded).get(root)) return undefinedValue(env);
+  // the output's buffer too is kept for the next small document, not faulted in afresh
+  thread_local std::string reusedOut;
+  std::string ownOut;
+  Abbreviator abbreviator(length <= REUSED_PARSER_BYTES ? reusedOut : ownOut);
   if (!abbreviator.run(root, length) || abbreviator.out.size() > UINT32_MAX) return undefinedValue(env);
 
   napi_value result, body, bases, dists;

@@ -1,4 +1,5 @@
 import { DocumentTooLargeError } from '../errors.ts'
+import { concatPadded } from '../store/padded-concat.ts'
 import type { UpstreamResponse } from './upstream-client.ts'
 
 /** Buffers a response body, refusing to hold more than `maxBytes` (only index documents are ever buffered). */
@@ -15,5 +16,5 @@ export async function readCapped (response: UpstreamResponse, maxBytes: number, 
     if (size > maxBytes) throw new DocumentTooLargeError(`${label} is larger than the ${maxBytes} bytes this node buffers`)
     chunks.push(chunk)
   }
-  return Buffer.concat(chunks, size)
+  return concatPadded(chunks, size)
 }

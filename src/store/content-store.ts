@@ -5,6 +5,7 @@ import type { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { identity } from 'multiformats/hashes/identity'
 import type { BlocksInUse } from './blocks-in-use.ts'
+import { concatPadded } from './padded-concat.ts'
 import { LeafBuffers } from './leaf-buffers.ts'
 import type { ReadLeases } from './read-leases.ts'
 import { fileLeaves, loadBlock, readFile, type BlockGetter } from './read-file.ts'
@@ -171,7 +172,7 @@ export function createContentStore (components: ContentStoreComponents): Content
         if (options.maxBytes !== undefined && size > options.maxBytes) throw new RangeError(`document ${cid} is larger than ${options.maxBytes} bytes`)
         chunks.push(chunk)
       }
-      return Buffer.concat(chunks, size)
+      return concatPadded(chunks, size)
     }
   }
 }
