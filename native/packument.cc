@@ -64,12 +64,10 @@ class Abbreviator {
     if (root.get(doc)) return false;
     element distTags, versionsElement, modified, time;
     bool hasName = false, hasTags = false, hasVersions = false, hasModified = false, hasTime = false;
-    std::vector<std::string_view> seen;
+    std::unordered_set<std::string_view> seen;
     for (auto field : doc) {
       // a repeated top-level key: JSON.parse keeps the last, this would see both
-      for (auto key : seen) if (key == field.key) return false;
-      seen.push_back(field.key);
-      if (dropped(field.key)) return false;
+      if (!seen.insert(field.key).second || dropped(field.key)) return false;
       if (field.key == "name") { if (field.value.get(name)) return false; hasName = true; }
       else if (field.key == "dist-tags") { distTags = field.value; hasTags = true; }
       else if (field.key == "versions") { versionsElement = field.value; hasVersions = true; }
@@ -297,6 +295,9 @@ class Abbreviator {
   }
 };
 
+// Up to this size a document reuses the thread's parser and output buffer, which
+// then stay allocated: a few times the largest such document seen (RSS grew by
+// ~35 MB for typescript's 10.5 MB packument).
 constexpr size_t REUSED_PARSER_BYTES = 16 << 20;
 
 napi_value undefinedValue(napi_env env) {
@@ -358,13 +359,13 @@ napi_value Abbreviate(napi_env env, napi_callback_info info) {
   napi_create_array_with_length(env, 4, &result);
   napi_set_element(env, result, 0, stringValue(env, abbreviator.name.data(), abbreviator.name.size()));
   void* copied;
-  napi_create_buffer_copy(env, abbreviator.out.size(), abbreviator.out.data(), &copied, &body);
+  if (napi_create_buffer_copy(env, abbreviator.out.size(), abbreviator.out.data(), &copied, &body) != napi_ok) return undefinedValue(env);
   napi_set_element(env, result, 1, body);
   napi_create_array_with_length(env, abbreviator.bases.size(), &bases);
   for (uint32_t i = 0; i < abbreviator.bases.size(); i++) {
-    napi_value offset;
-    napi_create_uint32(env, abbreviator.bases[i], &offset);
-    napi_set_element(env, bases, i, offset);
+    napi_value base;
+    napi_create_uint32(env, abbreviator.bases[i], &base);
+    napi_set_element(env, bases, i, base);
   }
   napi_set_element(env, result, 2, bases);
   napi_create_array_with_length(env, abbreviator.versions.size() * 4, &dists);
