@@ -4,6 +4,7 @@ import fc from 'fast-check'
 import { loadPackumentAddon } from '../../formats/npm/native-packument.ts'
 import { readPackument } from '../../formats/npm/npm-document.ts'
 import { tarballFile } from '../../formats/npm/packument.ts'
+import { concatPadded } from '../../src/store/padded-concat.ts'
 
 const BASE = 'http://127.0.0.1:8484/npm/'
 
@@ -150,6 +151,20 @@ describe('npm packuments abbreviated by the addon (native/packument.cc)', () => 
       assert.ok(typeof result === 'object' && result !== null && 'refused' in result, body)
       assert.deepStrictEqual(result, outcome(Buffer.from(body), false, []), body)
     }
+  })
+
+  it('reads bytes the same with and without spare room after them, and a document too large to reuse its parser for', () => {
+    const doc = { name: 'left-pad', versions: { '1.0.0': { version: '1.0.0', dist: { tarball: 'https://r.example/left-pad/-/left-pad-1.0.0.tgz' } } } }
+    const json = JSON.stringify(doc)
+    const exact = new Uint8Array(new TextEncoder().encode(json).buffer.slice(0)) // nothing readable past the end: the addon copies
+    assert.equal(exact.buffer.byteLength, exact.byteLength)
+    const padded = concatPadded([Buffer.from(json)], json.length) // parsed where it lies
+    assert.equal(agree(exact, filesOf(doc)), true)
+    assert.equal(agree(padded, filesOf(doc)), true)
+    assert.deepStrictEqual(loadPackumentAddon()!.abbreviate(exact), loadPackumentAddon()!.abbreviate(padded))
+
+    const large = { ...doc, readme: 'x'.repeat(17 * 1024 * 1024) } // above the 16 MiB a reused parser takes
+    assert.equal(agree(encode(large), filesOf(large)), true)
   })
 
   it('refuses a non-byte argument with a TypeError', () => {
