@@ -88,18 +88,13 @@ class Abbreviator {
     } else {
       out += "{}";
     }
+    // abbreviate.ts: the top-level `modified`, else `time.modified` (the last, as JSON.parse keeps it)
+    if (!hasModified && hasTime) {
+      for (auto entry : object(time)) if (entry.key == "modified") { modified = entry.value; hasModified = true; }
+    }
     if (hasModified) {
       out += ",\"modified\":";
       value(modified);
-    } else if (hasTime) {
-      // JSON.parse keeps the last of repeated keys
-      element timeModified;
-      bool found = false;
-      for (auto entry : object(time)) if (entry.key == "modified") { timeModified = entry.value; found = true; }
-      if (found) {
-        out += ",\"modified\":";
-        value(timeModified);
-      }
     }
     out += ",\"versions\":{";
     if (hasVersions) {
@@ -320,15 +315,11 @@ napi_value Abbreviate(napi_env env, napi_callback_info info) {
   void* data = nullptr;
   size_t length = 0;
   bool typed = false;
-  if (argc < 1 || napi_is_typedarray(env, argv[0], &typed) != napi_ok || !typed) {
-    napi_throw_type_error(env, nullptr, "abbreviate(bytes): bytes must be a Uint8Array");
-    return nullptr;
-  }
   napi_typedarray_type type;
   napi_value arraybuffer;
   size_t offset = 0, room = 0;
-  napi_get_typedarray_info(env, argv[0], &type, &length, &data, &arraybuffer, &offset);
-  if (type != napi_uint8_array) {
+  if (argc < 1 || napi_is_typedarray(env, argv[0], &typed) != napi_ok || !typed ||
+      napi_get_typedarray_info(env, argv[0], &type, &length, &data, &arraybuffer, &offset) != napi_ok || type != napi_uint8_array) {
     napi_throw_type_error(env, nullptr, "abbreviate(bytes): bytes must be a Uint8Array");
     return nullptr;
   }

@@ -3,7 +3,7 @@
  * SIMDJSON_PADDING): with them there, `native/packument.cc` parses the bytes
  * where they lie instead of copying each packument into a padded buffer first.
  */
-export const PARSER_PADDING = 64
+const PARSER_PADDING = 64
 
 /** `Buffer.concat(chunks, size)`, with `PARSER_PADDING` spare bytes after the view's end. */
 export function concatPadded (chunks: Uint8Array[], size: number): Buffer {
