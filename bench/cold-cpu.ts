@@ -5,6 +5,8 @@
 // and in the kernel (from /proc), its minor page faults, and the CPU per MB of
 // upstream document and per tarball; the packuments are also fetched direct, for
 // their time and the bytes the registry sends. A fresh node each round; medians.
+// Each round also runs the cold phases on a node without the malloc tunables of
+// bin/node-settings.js, the two kinds of node taking turns going first.
 // CPU seconds vary far less from run to run than an install's wall time does,
 // so this is where a change to the cold path shows first.
 // Run alone: `npm run bench:cold-cpu` (BENCH_ROUNDS, default 3). Needs the npm
@@ -54,21 +56,28 @@ try {
   const packumentPath = (name: string): string => name.replace('/', '%2f')
   const tarballPath = (p: { name: string, version: string }): string => `${p.name}/-/${p.name.slice(p.name.lastIndexOf('/') + 1)}-${p.version}.tgz`
 
-  const runs: Record<string, Phase[]> = { 'packuments, direct': [], 'packuments, cold': [], 'tarballs, cold': [], 'packuments, warm': [], 'tarballs, warm': [] }
-  for (let round = 0; round < ROUNDS; round++) {
-    runs['packuments, direct']!.push(await phase(names.map((n) => `${registry}${packumentPath(n)}`), { accept: NPM_ACCEPT }))
-    const node = await spawnNode({ dataDir: join(work, `dpm-${round}`), env: { DPM_NPM_UPSTREAM: registry } })
+  const runs: Record<string, Phase[]> = { 'packuments, direct': [], 'packuments, cold': [], 'tarballs, cold': [], 'packuments, warm': [], 'tarballs, warm': [], 'packuments, cold, default malloc': [], 'tarballs, cold, default malloc': [] }
+  /** A fresh node's cold phases, then its warm ones (`default malloc`: without bin/node-settings.js's tunables, cold only). */
+  const measureNode = async (round: number, defaultMalloc: boolean): Promise<void> => {
+    const node = await spawnNode({ dataDir: join(work, `dpm-${round}-${defaultMalloc}`), env: { DPM_NPM_UPSTREAM: registry }, defaultMalloc })
     try {
       const pid = node.child.pid!
       const packuments = names.map((n) => `${node.url}/npm/${packumentPath(n)}`)
       const tarballs = packages.map((p) => `${node.url}/npm/${tarballPath(p)}`)
-      runs['packuments, cold']!.push(await phase(packuments, { accept: NPM_ACCEPT }, pid))
-      runs['tarballs, cold']!.push(await phase(tarballs, {}, pid))
+      const suffix = defaultMalloc ? ', default malloc' : ''
+      runs[`packuments, cold${suffix}`]!.push(await phase(packuments, { accept: NPM_ACCEPT }, pid))
+      runs[`tarballs, cold${suffix}`]!.push(await phase(tarballs, {}, pid))
+      if (defaultMalloc) return
       runs['packuments, warm']!.push(await phase(packuments, { accept: NPM_ACCEPT }, pid))
       runs['tarballs, warm']!.push(await phase(tarballs, {}, pid))
     } finally {
       await node.stop()
     }
+  }
+  for (let round = 0; round < ROUNDS; round++) {
+    runs['packuments, direct']!.push(await phase(names.map((n) => `${registry}${packumentPath(n)}`), { accept: NPM_ACCEPT }))
+    // the two kinds of node take turns going first
+    for (const defaultMalloc of round % 2 === 0 ? [false, true] : [true, false]) await measureNode(round, defaultMalloc)
   }
 
   const upstreamMB = median(runs['packuments, direct']!.map((p) => p.bytes)) / 1e6

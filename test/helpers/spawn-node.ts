@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { V8_FLAGS } from '../../bin/v8-flags.js'
+import { V8_FLAGS, withMallocTunables } from '../../bin/node-settings.js'
 
 const DPM = fileURLToPath(new URL('../../bin/dpm.js', import.meta.url))
 
@@ -22,14 +22,15 @@ export interface SpawnedNode {
 
 /**
  * `dpm start` as its own OS process, through `bin/dpm.js` as a user runs it
- * (its V8 flags given, so it runs in this one process), on a free loopback port. `nodeOptions` go to Node itself, e.g. a heap limit.
+ * (its V8 flags and malloc tunables given, so it runs in this one process), on a free loopback port. `nodeOptions` go to Node itself, e.g. a heap limit;
+ * `defaultMalloc` leaves out the tunables, for a bench to compare.
  */
-export async function spawnNode (init: { dataDir: string, env?: Record<string, string>, nodeOptions?: string[], netns?: string }): Promise<SpawnedNode> {
+export async function spawnNode (init: { dataDir: string, env?: Record<string, string>, nodeOptions?: string[], netns?: string, defaultMalloc?: boolean }): Promise<SpawnedNode> {
   const command = [process.execPath, ...V8_FLAGS, ...(init.nodeOptions ?? []), DPM, 'start']
   // `ip netns exec` enters the namespace and execs the node: the child's pid is the node's
   if (init.netns !== undefined) command.unshift('ip', 'netns', 'exec', init.netns)
   const child = spawn(command[0]!, command.slice(1), {
-    env: { ...process.env, DPM_DATA_DIR: init.dataDir, DPM_HTTP_PORT: '0', DPM_LOG_LEVEL: 'info', DPM_MDNS: 'false', DPM_P2P_LISTEN: '/ip4/127.0.0.1/tcp/0', ...init.env },
+    env: (init.defaultMalloc === true ? (env: NodeJS.ProcessEnv) => env : withMallocTunables)({ ...process.env, DPM_DATA_DIR: init.dataDir, DPM_HTTP_PORT: '0', DPM_LOG_LEVEL: 'info', DPM_MDNS: 'false', DPM_P2P_LISTEN: '/ip4/127.0.0.1/tcp/0', ...init.env }),
     stdio: ['ignore', 'pipe', 'pipe']
   })
   const logs: Array<Record<string, unknown>> = []

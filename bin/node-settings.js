@@ -1,0 +1,28 @@
+// What a node's process runs with, shared by `bin/dpm.js` and everything that
+// starts a node as its own process. Each says why.
+
+export const V8_FLAGS = [
+  // V8 grows the young generation to two 64 MiB semi-spaces while libp2p and
+  // Helia load and keeps them: an idle node holds ~226 MB. Streaming needs little
+  // young space; with 4 MiB an idle node holds ~172 MB, and bench/serve and
+  // bench/swarm run faster, not slower (cache hits 521 → 661 MiB/s).
+  '--max-semi-space-size=4'
+]
+
+/**
+ * glibc's malloc tunables, read once when the process starts. Fetched documents
+ * and chunks are buffers that V8 frees only at its next collection, so malloc
+ * keeps taking fresh memory for them, and every fresh 4 KiB page is a fault
+ * (~10 µs on a VM). With transparent huge pages (`madvise` mode, Debian's
+ * default) for its larger chunks, a cold install's packuments fault 9,800 pages
+ * instead of 49,000, and the node's CPU for the install bench's cold fetches
+ * fell from 3.9 to 3.4 s (bench/cold-cpu); an idle node's memory is unchanged.
+ */
+export const MALLOC_TUNABLES = 'glibc.malloc.hugetlb=1'
+
+/** `env` with MALLOC_TUNABLES added to any tunables it already sets. */
+export function withMallocTunables (env) {
+  const own = env.GLIBC_TUNABLES
+  if (own?.split(':').includes(MALLOC_TUNABLES)) return env
+  return { ...env, GLIBC_TUNABLES: own ? `${own}:${MALLOC_TUNABLES}` : MALLOC_TUNABLES }
+}
