@@ -14,9 +14,9 @@ export const V8_FLAGS = [
  * and chunks are buffers that V8 frees only at its next collection, so malloc
  * keeps taking fresh memory for them, and every fresh 4 KiB page is a fault
  * (~10 µs on a VM). With transparent huge pages (`madvise` mode, Debian's
- * default) for its larger chunks, a cold install's packuments fault 9,800 pages
- * instead of 49,000, and the node's CPU for the install bench's cold fetches
- * fell from 3.9 to 3.4 s (bench/cold-cpu); an idle node's memory is unchanged.
+ * default) for its larger chunks, a cold install's packuments fault ~9,000 pages
+ * instead of ~49,000, and cost the node ~0.3 s less CPU (bench/cold-cpu runs a
+ * node without the tunables beside one with them); an idle node's memory is unchanged.
  */
 export const MALLOC_TUNABLES = 'glibc.malloc.hugetlb=1'
 

@@ -21,7 +21,7 @@ async function processOf (pid: number): Promise<{ args: string[], tunables: stri
   return { args: await split('cmdline'), tunables }
 }
 
-/** Starts `dpm start` as `command`, waits for its gateway, and hands the pid of the node that serves to `check`. */
+/** Starts `dpm start` as `command`, waits for its gateway, and hands `check` the process it started. */
 async function startedAs (command: string[], env: Record<string, string>, check: (node: ChildProcess) => Promise<void>): Promise<void> {
   const dataDir = await mkdtemp(join(tmpdir(), 'dpm-launcher-'))
   const child = spawn(command[0]!, [...command.slice(1), 'start'], {
