@@ -13,10 +13,11 @@ export const V8_FLAGS = [
  * glibc's malloc tunables, read once when the process starts. Fetched documents
  * and chunks are buffers that V8 frees only at its next collection, so malloc
  * keeps taking fresh memory for them, and every fresh 4 KiB page is a fault
- * (~10 µs on a VM). With transparent huge pages (in the kernel's
- * `madvise` or `always` mode) for its larger chunks, a cold install's packuments fault ~9,000 pages
- * instead of ~49,000, and cost the node ~0.3 s less CPU (bench/cold-cpu runs a
- * node without the tunables beside one with them); an idle node's memory is unchanged.
+ * (~10 µs on a VM). With transparent huge pages for its larger chunks (the
+ * kernel's THP mode `madvise` or `always`), a cold install's packuments fault
+ * ~9,000 pages instead of ~49,000 and cost the node ~0.3 s less CPU
+ * (bench/cold-cpu runs a node without the tunables beside one with them); an
+ * idle node's memory is unchanged.
  */
 export const MALLOC_TUNABLES = 'glibc.malloc.hugetlb=1'
 
