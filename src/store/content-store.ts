@@ -139,10 +139,10 @@ export function createContentStore (components: ContentStoreComponents): Content
         writing: (write) => inUse.writing(write)
       })
       try {
-        const { leaf, stream } = await oneLeafOrStream(bytes)
-        const cid = leaf !== undefined
-          ? await tracking.put(CID.createV1(raw.code, await sha256.digest(leaf)), leaf, { signal })
-          : await unixfs({ blockstore: tracking }).addByteStream(stream, {
+        const content = await oneLeafOrStream(bytes)
+        const cid = 'leaf' in content
+          ? await tracking.put(CID.createV1(raw.code, await sha256.digest(content.leaf)), content.leaf, { signal })
+          : await unixfs({ blockstore: tracking }).addByteStream(content.stream, {
             signal,
             cidVersion: 1,
             rawLeaves: true,
@@ -188,7 +188,7 @@ export function createContentStore (components: ContentStoreComponents): Content
  * queues and async iteration: about an eighth of a cold tarball's CPU. Anything
  * larger, or empty, goes on to the importer, the bytes read so far first.
  */
-async function oneLeafOrStream (bytes: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<{ leaf?: Uint8Array, stream: AsyncIterable<Uint8Array> }> {
+async function oneLeafOrStream (bytes: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<{ leaf: Uint8Array } | { stream: AsyncIterable<Uint8Array> }> {
   const iterator = (Symbol.asyncIterator in bytes ? bytes[Symbol.asyncIterator]() : (async function * () { yield * bytes })()[Symbol.asyncIterator]())
   const head: Uint8Array[] = []
   let size = 0
@@ -196,7 +196,7 @@ async function oneLeafOrStream (bytes: AsyncIterable<Uint8Array> | Iterable<Uint
     const next = await iterator.next()
     if (next.done === true) {
       if (size === 0) break
-      return { leaf: head.length === 1 ? head[0] : Buffer.concat(head, size), stream: emptyStream() }
+      return { leaf: head.length === 1 ? head[0]! : Buffer.concat(head, size) }
     }
     head.push(next.value)
     size += next.value.byteLength
@@ -212,5 +212,3 @@ async function oneLeafOrStream (bytes: AsyncIterable<Uint8Array> | Iterable<Uint
     })()
   }
 }
-
-async function * emptyStream (): AsyncGenerator<Uint8Array> {}

@@ -29,8 +29,9 @@ export async function spawnNode (init: { dataDir: string, env?: Record<string, s
   const command = [process.execPath, ...V8_FLAGS, ...(init.nodeOptions ?? []), DPM, 'start']
   // `ip netns exec` enters the namespace and execs the node: the child's pid is the node's
   if (init.netns !== undefined) command.unshift('ip', 'netns', 'exec', init.netns)
+  const env = { ...process.env, DPM_DATA_DIR: init.dataDir, DPM_HTTP_PORT: '0', DPM_LOG_LEVEL: 'info', DPM_MDNS: 'false', DPM_P2P_LISTEN: '/ip4/127.0.0.1/tcp/0', ...init.env }
   const child = spawn(command[0]!, command.slice(1), {
-    env: (init.defaultMalloc === true ? (env: NodeJS.ProcessEnv) => env : withMallocTunables)({ ...process.env, DPM_DATA_DIR: init.dataDir, DPM_HTTP_PORT: '0', DPM_LOG_LEVEL: 'info', DPM_MDNS: 'false', DPM_P2P_LISTEN: '/ip4/127.0.0.1/tcp/0', ...init.env }),
+    env: init.defaultMalloc === true ? env : withMallocTunables(env),
     stdio: ['ignore', 'pipe', 'pipe']
   })
   const logs: Array<Record<string, unknown>> = []
