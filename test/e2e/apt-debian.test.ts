@@ -14,8 +14,8 @@ const KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg'
 const DEAD = 'http://127.0.0.1:9/debian/'
 const mirror = await hostDebianMirror()
 
-const cachesOf = (node: SpawnedNode, since: number, path: RegExp): string[] =>
-  node.logs.slice(since).filter((l) => l.msg === 'request' && path.test(String(l.path))).map((l) => String(l.cache))
+const cachesOf = async (node: SpawnedNode, since: number, path: RegExp): Promise<string[]> =>
+  (await node.settled()).slice(since).filter((l) => l.msg === 'request' && path.test(String(l.path))).map((l) => String(l.cache))
 
 /** The real apt-get, with signature checks, through nodes in front of the Debian mirror this host uses. */
 describe('apt-get through a node, against this host\'s Debian mirror', { skip: mirror === undefined && 'this host\'s apt sources name no Debian mirror' }, () => {
@@ -52,14 +52,14 @@ describe('apt-get through a node, against this host\'s Debian mirror', { skip: m
 
   it('updates and downloads a dozen packages, each verified against the Packages index it came from', async () => {
     await updateAndDownload(a)
-    assert.deepEqual([...new Set(cachesOf(a, 0, /\/pool\//))], ['MISS'])
+    assert.deepEqual([...new Set(await cachesOf(a, 0, /\/pool\//))], ['MISS'])
     assert.ok(a.logs.some((l) => l.msg === 'read a listing' && Number(l.entries) > 10_000), 'the main Packages index was read')
   })
 
   it('serves the same from its cache to a client with fresh apt state: all HIT', async () => {
-    const mark = a.logs.length
+    const mark = (await a.settled()).length
     await updateAndDownload(a)
-    const caches = cachesOf(a, mark, /^\/apt\//)
+    const caches = await cachesOf(a, mark, /^\/apt\//)
     assert.ok(caches.length > PACKAGES.length)
     assert.deepEqual([...new Set(caches)], ['HIT'])
   })
@@ -67,16 +67,16 @@ describe('apt-get through a node, against this host\'s Debian mirror', { skip: m
   it('updates and downloads with the upstream unreachable: from its cache, and on a second node from the swarm', async () => {
     await a.stop()
     a = await start(dirA, DEAD)
-    const mark = a.logs.length
+    const mark = (await a.settled()).length
     await updateAndDownload(a)
-    assert.ok(cachesOf(a, mark, /InRelease$/).every((c) => c === 'HIT' || c === 'STALE'))
-    assert.deepEqual([...new Set(cachesOf(a, mark, /\/pool\//))], ['HIT'])
+    assert.ok((await cachesOf(a, mark, /InRelease$/)).every((c) => c === 'HIT' || c === 'STALE'))
+    assert.deepEqual([...new Set(await cachesOf(a, mark, /\/pool\//))], ['HIT'])
 
     const dirB = await mkdtemp(join(tmpdir(), 'dpm-apt-b-'))
     cleanup.push(() => rm(dirB, { recursive: true, force: true }))
     const b = await start(dirB, DEAD, { DPM_BOOTSTRAP: await addressOf(a) })
     await pulledIndex(b, PACKAGES.length)
     await updateAndDownload(b)
-    assert.deepEqual([...new Set(cachesOf(b, 0, /^\/apt\//))], ['PEER'])
+    assert.deepEqual([...new Set(await cachesOf(b, 0, /^\/apt\//))], ['PEER'])
   })
 })

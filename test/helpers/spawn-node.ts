@@ -1,16 +1,26 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { createInterface } from 'node:readline'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { V8_FLAGS, withMallocTunables } from '../../bin/node-settings.js'
 
 const DPM = fileURLToPath(new URL('../../bin/dpm.js', import.meta.url))
+const SETTLE_ID = 'dpm-test-settle-'
 
 export interface SpawnedNode {
   url: string
   child: ChildProcess
-  /** Parsed log lines, oldest first (grows while the node runs). */
+  /** Parsed log lines, oldest first (grows while the node runs; see `settled`). */
   logs: Array<Record<string, unknown>>
+  /**
+   * The log lines once every request answered before this call is in them.
+   * The node writes its log behind the serving thread's back, so a client can
+   * finish before its last requests' lines arrive: this sends one more request
+   * and waits for its line, which is written after theirs. That line itself is
+   * left out of `logs`.
+   */
+  settled(): Promise<Array<Record<string, unknown>>>
   /** Resolves with the exit code (or signal name) once the process ends. */
   exited: Promise<number | string>
   /** What the process wrote to stderr (crashes end up here). */
@@ -35,6 +45,8 @@ export async function spawnNode (init: { dataDir: string, env?: Record<string, s
     stdio: ['ignore', 'pipe', 'pipe']
   })
   const logs: Array<Record<string, unknown>> = []
+  const settling = new Map<string, () => void>()
+  let settles = 0
   let stderr = ''
   child.stderr!.setEncoding('utf8').on('data', (d: string) => { stderr += d })
   const exited = once(child, 'exit').then(([code, signal]) => (code ?? signal) as number | string)
@@ -43,6 +55,8 @@ export async function spawnNode (init: { dataDir: string, env?: Record<string, s
     createInterface({ input: child.stdout! }).on('line', (line) => {
       let entry: Record<string, unknown>
       try { entry = JSON.parse(line) } catch { return }
+      const settle = typeof entry.id === 'string' && entry.id.startsWith(SETTLE_ID) ? settling.get(entry.id) : undefined
+      if (settle !== undefined) { settle(); return }
       logs.push(entry)
       if (entry.msg === 'gateway listening') resolve(entry.url as string)
     })
@@ -55,6 +69,15 @@ export async function spawnNode (init: { dataDir: string, env?: Record<string, s
     logs,
     exited,
     stderr: () => stderr,
+    async settled () {
+      const id = `${SETTLE_ID}${++settles}`
+      const arrived = new Promise<void>((resolve) => settling.set(id, resolve))
+      await (await fetch(`${url}/-/health`, { headers: { 'x-request-id': id } })).arrayBuffer()
+      const late = sleep(10_000, undefined, { ref: false }).then(() => { throw new Error(`the node's log did not catch up within 10 s: ${stderr}`) })
+      await Promise.race([arrived, late])
+      settling.delete(id)
+      return logs
+    },
     async peakRss () {
       const { readFile } = await import('node:fs/promises')
       const status = await readFile(`/proc/${child.pid}/status`, 'utf8')

@@ -18,7 +18,7 @@ const CRATES = [
 const MAIN = 'fn main() { println!("{}", dpm_mid::mid()); }\n'
 
 /** `X-Cache` of every response the node logged for these paths. */
-const cacheOf = (node: SpawnedNode, path: RegExp, since: number): string[] => node.logs.slice(since).filter((l) => l.msg === 'request' && path.test(String(l.path))).map((l) => String(l.cache))
+const cacheOf = async (node: SpawnedNode, path: RegExp, since: number): Promise<string[]> => (await node.settled()).slice(since).filter((l) => l.msg === 'request' && path.test(String(l.path))).map((l) => String(l.cache))
 const DOWNLOADS = /\/cargo\/test\/api\/v1\/crates\/dpm-(leaf|mid)\//
 
 /** The real `cargo`, its sparse registry replaced by a node; the upstream a registry built with `cargo package`. */
@@ -45,19 +45,19 @@ describe('cargo through a node', () => {
   it('fetches and builds a project through the node, then fetches again entirely from the cache', async () => {
     const project = await createCargoProject({ registry: `${a.url}/cargo/test/`, deps: { 'dpm-mid': '0.2' }, main: MAIN })
     cleanup.push(() => rm(project.dir, { recursive: true, force: true }))
-    let mark = a.logs.length
+    let mark = (await a.settled()).length
     const fetched = await project.run('fetch')
     assert.ok(fetched.ok, fetched.stderr)
-    assert.deepEqual(cacheOf(a, DOWNLOADS, mark).sort(), ['MISS', 'MISS'])
+    assert.deepEqual((await cacheOf(a, DOWNLOADS, mark)).sort(), ['MISS', 'MISS'])
     const built = await project.run('run', '--offline', '--quiet')
     assert.ok(built.ok, built.stderr)
     assert.equal(built.stdout.trim(), '42')
 
-    mark = a.logs.length
+    mark = (await a.settled()).length
     await project.forget()
     const again = await project.run('fetch')
     assert.ok(again.ok, again.stderr)
-    assert.deepEqual(cacheOf(a, DOWNLOADS, mark), ['HIT', 'HIT'])
+    assert.deepEqual(await cacheOf(a, DOWNLOADS, mark), ['HIT', 'HIT'])
   })
 
   it('refuses a crate whose bytes do not match the index checksum, and stores nothing', async () => {
@@ -77,21 +77,21 @@ describe('cargo through a node', () => {
     try {
       const fromCache = await createCargoProject({ registry: `${a.url}/cargo/test/`, deps: { 'dpm-mid': '0.2' }, main: MAIN })
       cleanup.push(() => rm(fromCache.dir, { recursive: true, force: true }))
-      let mark = a.logs.length
+      let mark = (await a.settled()).length
       const cached = await fromCache.run('fetch')
       assert.ok(cached.ok, cached.stderr)
-      assert.deepEqual(cacheOf(a, DOWNLOADS, mark), ['HIT', 'HIT'])
+      assert.deepEqual(await cacheOf(a, DOWNLOADS, mark), ['HIT', 'HIT'])
 
       const b = await start({ DPM_BOOTSTRAP: (await health(a.url)).multiaddrs[0]! })
       await waitFor('B to learn A\'s records', () => b.logs.some((l) => l.msg === 'pulled a peer\'s index'))
       const fromSwarm = await createCargoProject({ registry: `${b.url}/cargo/test/`, deps: { 'dpm-mid': '0.2' }, main: MAIN })
       cleanup.push(() => rm(fromSwarm.dir, { recursive: true, force: true }))
-      mark = b.logs.length
+      mark = (await b.settled()).length
       const swarmed = await fromSwarm.run('run', '--quiet')
       assert.ok(swarmed.ok, swarmed.stderr)
       assert.equal(swarmed.stdout.trim(), '42')
-      assert.deepEqual(cacheOf(b, DOWNLOADS, mark), ['PEER', 'PEER'])
-      const documents = cacheOf(b, /\/cargo\/test\/(config\.json|dp\/m-\/dpm-mid|dp\/m-\/dpm-leaf)$/, mark)
+      assert.deepEqual(await cacheOf(b, DOWNLOADS, mark), ['PEER', 'PEER'])
+      const documents = await cacheOf(b, /\/cargo\/test\/(config\.json|dp\/m-\/dpm-mid|dp\/m-\/dpm-leaf)$/, mark)
       assert.ok(documents.length >= 3 && documents.every((c) => c === 'PEER'), `config.json and index files from the swarm too: ${documents}`)
     } finally {
       upstream.mode = 'up'

@@ -16,8 +16,8 @@ const sha256 = (bytes: Uint8Array): string => `sha256:${createHash('sha256').upd
 /** `skopeo ARGS…`; never run synchronously: the fake registry's front lives in this process. */
 const skopeo = async (...args: string[]): Promise<CommandResult> => await runCommand('skopeo', args)
 
-const cachesOf = (node: SpawnedNode, since: number): string[] =>
-  node.logs.slice(since).filter((l) => l.msg === 'request' && /\/(manifests|blobs)\//.test(String(l.path))).map((l) => String(l.cache))
+const cachesOf = async (node: SpawnedNode, since: number): Promise<string[]> =>
+  (await node.settled()).slice(since).filter((l) => l.msg === 'request' && /\/(manifests|blobs)\//.test(String(l.path))).map((l) => String(l.cache))
 
 /** The real skopeo and buildah through nodes in front of Debian's docker-registry, behind a token server and a blob CDN. */
 describe('OCI images through a node', () => {
@@ -55,7 +55,7 @@ describe('OCI images through a node', () => {
 
   it('pulls a multi-arch image with the upstream\'s digests, through its token server and blob CDN', async () => {
     assert.deepEqual(await pull(a), wholeImage())
-    assert.deepEqual([...new Set(cachesOf(a, 0))], ['MISS'])
+    assert.deepEqual([...new Set(await cachesOf(a, 0))], ['MISS'])
     assert.equal(registry.tokensIssued, 1, 'one token, reused for the whole pull')
     assert.equal(registry.leakedAuthorization, 0, 'the token never went to the CDN')
     assert.deepEqual([...registry.cdnRequests].sort(), [...registry.image.blobs].sort())
@@ -84,10 +84,10 @@ describe('OCI images through a node', () => {
   })
 
   it('pulls it again entirely from its store: every manifest and blob a HIT', async () => {
-    const mark = a.logs.length
+    const mark = (await a.settled()).length
     const asked = registry.cdnRequests.length
     assert.deepEqual(await pull(a), wholeImage())
-    assert.deepEqual([...new Set(cachesOf(a, mark))], ['HIT'])
+    assert.deepEqual([...new Set(await cachesOf(a, mark))], ['HIT'])
     assert.equal(registry.cdnRequests.length, asked)
   })
 
@@ -174,7 +174,7 @@ describe('OCI images through a node', () => {
     const b = await start({ DPM_BOOTSTRAP: await addressOf(a) })
     await pulledIndex(b, wholeImage().length)
     assert.deepEqual(await pull(b), wholeImage())
-    assert.deepEqual([...new Set(cachesOf(b, 0))], ['PEER'])
+    assert.deepEqual([...new Set(await cachesOf(b, 0))], ['PEER'])
     registry.up = true
   })
 

@@ -66,8 +66,8 @@ const ProjectDetail = v.strictObject({
 })
 
 /** `X-Cache` of the responses the node logged for paths matching `path`, since log line `since`. */
-const cacheOf = (node: SpawnedNode, path: RegExp, since: number): string[] =>
-  node.logs.slice(since).filter((l) => l.msg === 'request' && path.test(String(l.path))).map((l) => String(l.cache))
+const cacheOf = async (node: SpawnedNode, path: RegExp, since: number): Promise<string[]> =>
+  (await node.settled()).slice(since).filter((l) => l.msg === 'request' && path.test(String(l.path))).map((l) => String(l.cache))
 const FILES = /^\/pypi\/files\//
 
 /** The real `pip`, in fresh venvs, through a node whose upstream is a static index with files on another host. */
@@ -101,25 +101,25 @@ describe('pip through a node', () => {
 
   it('installs a project and its dependencies through the node, choosing versions by Requires-Python', async () => {
     const env = await venv()
-    const mark = a.logs.length
+    const mark = (await a.settled()).length
     const installed = await env.pip('install', '--index-url', indexOf(a), 'neo.app')
     assert.ok(installed.ok, installed.stderr)
     const versions = await env.python('-c', 'import importlib.metadata as m; print(*(m.version(p) for p in ("neo.app", "neo-lib", "neo-util")))')
     assert.equal(versions.stdout.trim(), '0.3.0 2.0.0 1.1.0')
-    const fetched = a.logs.slice(mark).filter((l) => l.msg === 'request' && FILES.test(String(l.path))).map((l) => String(l.path))
+    const fetched = (await a.settled()).slice(mark).filter((l) => l.msg === 'request' && FILES.test(String(l.path))).map((l) => String(l.path))
     assert.ok(fetched.some((p) => p.endsWith('neo_lib-2.0.0-py3-none-any.whl')))
-    assert.ok(cacheOf(a, FILES, mark).every((c) => c === 'MISS'))
+    assert.ok((await cacheOf(a, FILES, mark)).every((c) => c === 'MISS'))
   })
 
   it('upgrades pip through the node; the new pip resolves from PEP 658 .metadata files', { skip: MODERN_PIP === undefined && `no pip wheel of ${PEP_714_PIP} or newer on this host` }, async () => {
     const env = await venv()
     const upgraded = await env.pip('install', '--index-url', indexOf(a), '--upgrade', `pip==${pipVersionOf(MODERN_PIP!)}`)
     assert.ok(upgraded.ok, upgraded.stderr)
-    const mark = a.logs.length
+    const mark = (await a.settled()).length
     // neo-util 1.0.0 and 1.1.0 are both candidates: the resolver reads metadata, then downloads the one it installs
     const installed = await env.pip('install', '--index-url', indexOf(a), 'neo-lib')
     assert.ok(installed.ok, installed.stderr)
-    const fetched = a.logs.slice(mark).filter((l) => l.msg === 'request' && FILES.test(String(l.path))).map((l) => String(l.path))
+    const fetched = (await a.settled()).slice(mark).filter((l) => l.msg === 'request' && FILES.test(String(l.path))).map((l) => String(l.path))
     assert.ok(fetched.includes('/pypi/files/neo-lib/neo_lib-2.0.0-py3-none-any.whl.metadata'), `no .metadata file was asked for: ${fetched.join(', ')}`)
     assert.ok(fetched.includes('/pypi/files/neo-util/Neo_Util-1.1.0-py3-none-any.whl'))
   })
@@ -131,11 +131,11 @@ describe('pip through a node', () => {
     cleanup.push(() => rm(first, { recursive: true, force: true }), () => rm(second, { recursive: true, force: true }))
     const once = await env.pip('download', '--index-url', indexOf(a), '--dest', first, 'neo.app', 'setuptools')
     assert.ok(once.ok, once.stderr)
-    const mark = a.logs.length
+    const mark = (await a.settled()).length
     const filesAsked = upstream.requests.filter((p) => p.startsWith('/files/')).length
     const twice = await env.pip('download', '--index-url', indexOf(a), '--dest', second, 'neo.app', 'setuptools')
     assert.ok(twice.ok, twice.stderr)
-    const caches = cacheOf(a, FILES, mark)
+    const caches = await cacheOf(a, FILES, mark)
     assert.ok(caches.length >= 4)
     assert.deepEqual([...new Set(caches)], ['HIT'])
     assert.equal(upstream.requests.filter((p) => p.startsWith('/files/')).length, filesAsked)
@@ -233,17 +233,17 @@ describe('pip through a node', () => {
   it('installs with the upstream down: from the cache on A, from the swarm on a second node', async () => {
     upstream.up = false
     const env = await venv()
-    const mark = a.logs.length
+    const mark = (await a.settled()).length
     const again = await env.pip('install', '--index-url', indexOf(a), 'neo.app')
     assert.ok(again.ok, again.stderr)
-    assert.ok(cacheOf(a, /^\/pypi\/simple\//, mark).every((c) => c === 'STALE' || c === 'HIT'))
+    assert.ok((await cacheOf(a, /^\/pypi\/simple\//, mark)).every((c) => c === 'STALE' || c === 'HIT'))
 
     const b = await start({ DPM_BOOTSTRAP: (await health(a.url)).multiaddrs[0]! })
     await waitFor('B to pull A\'s index', () => b.logs.some((l) => l.msg === 'pulled a peer\'s index' && Number(l.records) > 0))
     const other = await venv()
     const fromSwarm = await other.pip('install', '--index-url', indexOf(b), 'neo.app')
     assert.ok(fromSwarm.ok, fromSwarm.stderr)
-    const caches = cacheOf(b, /^\/pypi\//, 0)
+    const caches = await cacheOf(b, /^\/pypi\//, 0)
     assert.ok(caches.length > 0 && caches.every((c) => c === 'PEER'), caches.join(', '))
     upstream.up = true
   })
