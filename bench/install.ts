@@ -3,6 +3,7 @@
 // each round) and warm, through Verdaccio 6 warm, and npm's own floor (`npm ci
 // --offline` from a full npm cache). The systems take turns, round after round;
 // medians and ratios are printed, and the CPU the node and npm itself used.
+// Direct and cold alternate which goes first.
 // Run alone: `npm run bench:install` (BENCH_ROUNDS, default 3). Needs the npm
 // registry this host uses.
 import { execFile, spawn } from 'node:child_process'
@@ -63,11 +64,13 @@ try {
   const times: Record<string, number[]> = { direct: [], 'dpm cold': [], 'dpm warm': [], 'Verdaccio warm': [], 'npm offline floor': [] }
   for (let round = 0; round < ROUNDS; round++) {
     const cache = join(work, `cache-direct-${round}`)
-    times.direct!.push(await npmCi('direct', registry, { cache }))
+    const direct = async (): Promise<void> => { times.direct!.push(await npmCi('direct', registry, { cache })) }
     const dpm = await spawnNode({ dataDir: join(work, `dpm-${round}`), env: { DPM_NPM_UPSTREAM: registry } })
     nodes.push(dpm)
     // the node's own CPU: on two cores it competes with npm, which is CPU-bound itself
-    times['dpm cold']!.push(await countingCpu(dpm.child.pid!, cpu.cold, () => npmCi('dpm cold', `${dpm.url}/npm/`)))
+    const cold = async (): Promise<void> => { times['dpm cold']!.push(await countingCpu(dpm.child.pid!, cpu.cold, () => npmCi('dpm cold', `${dpm.url}/npm/`))) }
+    // direct and cold take turns going first: were the upstream to cache, the second would always gain
+    for (const step of round % 2 === 0 ? [direct, cold] : [cold, direct]) await step()
     times['dpm warm']!.push(await countingCpu(dpm.child.pid!, cpu.warm, () => npmCi('dpm warm', `${dpm.url}/npm/`)))
     await dpm.stop()
     times['Verdaccio warm']!.push(await npmCi('Verdaccio warm', `${verdaccio.url}/`))
