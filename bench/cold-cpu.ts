@@ -16,34 +16,25 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import pLimit from 'p-limit'
 import { NPM_ACCEPT } from '../test/helpers/npm-client.ts'
 import { spawnNode } from '../test/helpers/spawn-node.ts'
 import { processUsage } from './helpers/cpu-time.ts'
 import { createInstallProject } from './helpers/install-project.ts'
 import { median } from './helpers/median.ts'
+import { fetchAll, NPM_CONCURRENCY, packumentPath, tarballPath } from './helpers/npm-paths.ts'
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
-/** npm's own `maxsockets`. */
-const CONCURRENCY = 15
 
 const registry = (await promisify(execFile)('npm', ['config', 'get', 'registry'])).stdout.trim().replace(/\/?$/, '/')
 const work = await mkdtemp(join(tmpdir(), 'dpm-bench-cold-cpu-'))
 
 interface Phase { seconds: number, bytes: number, user: number, kernel: number, faults: number }
 
-/** Fetches every URL, `CONCURRENCY` at a time, and what it cost the process `pid` (nothing counted without one). */
+/** Fetches every URL as npm would, and what it cost the process `pid` (nothing counted without one). */
 async function phase (urls: string[], headers: Record<string, string>, pid?: number): Promise<Phase> {
-  const limit = pLimit(CONCURRENCY)
   const before = pid === undefined ? undefined : await processUsage(pid)
   const started = performance.now()
-  let bytes = 0
-  await Promise.all(urls.map(async (url) => await limit(async () => {
-    const response = await fetch(url, { headers })
-    if (!response.ok) throw new Error(`${url}: ${response.status}`)
-    const body = await response.arrayBuffer() // not `bytes += await …`: that adds to the count as it was before the wait
-    bytes += body.byteLength
-  })))
+  const bytes = await fetchAll(urls, headers)
   const seconds = (performance.now() - started) / 1000
   if (pid === undefined || before === undefined) return { seconds, bytes, user: 0, kernel: 0, faults: 0 }
   const after = await processUsage(pid)
@@ -53,8 +44,6 @@ async function phase (urls: string[], headers: Record<string, string>, pid?: num
 try {
   const { packages } = await createInstallProject(work, registry)
   const names = [...new Set(packages.map((p) => p.name))]
-  const packumentPath = (name: string): string => name.replace('/', '%2f')
-  const tarballPath = (p: { name: string, version: string }): string => `${p.name}/-/${p.name.slice(p.name.lastIndexOf('/') + 1)}-${p.version}.tgz`
 
   const runs: Record<string, Phase[]> = { 'packuments, direct': [], 'packuments, cold': [], 'tarballs, cold': [], 'packuments, warm': [], 'tarballs, warm': [], 'packuments, cold, default malloc': [], 'tarballs, cold, default malloc': [] }
   /** A fresh node's cold phases, then its warm ones (`default malloc`: without bin/node-settings.js's tunables, cold only). */
@@ -86,7 +75,7 @@ try {
     const cpu = median(runs[phase]!.map((p) => p.user + p.kernel))
     return phase.startsWith('packuments') ? `${(cpu * 1000 / upstreamMB).toFixed(1)} ms per upstream MB` : `${(cpu * 1000 / packages.length).toFixed(2)} ms per tarball`
   }
-  console.log(`${names.length} packuments (${upstreamMB.toFixed(1)} MB from the registry) and ${packages.length} tarballs of the install bench's lockfile, ${CONCURRENCY} at a time, median of ${ROUNDS} rounds (a fresh node each round)`)
+  console.log(`${names.length} packuments (${upstreamMB.toFixed(1)} MB from the registry) and ${packages.length} tarballs of the install bench's lockfile, ${NPM_CONCURRENCY} at a time, median of ${ROUNDS} rounds (a fresh node each round)`)
   console.log('| phase | seconds | MB served | node CPU user + kernel, s | minor faults | node CPU |')
   console.log('| --- | --- | --- | --- | --- | --- |')
   for (const [name, phases] of Object.entries(runs)) {

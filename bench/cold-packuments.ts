@@ -14,12 +14,12 @@ import { promisify } from 'node:util'
 import { NPM_ACCEPT } from '../test/helpers/npm-client.ts'
 import { spawnNode } from '../test/helpers/spawn-node.ts'
 import { median } from './helpers/median.ts'
+import { packumentPath as path } from './helpers/npm-paths.ts'
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
 const NAMES = ['typescript', '@types/node', 'webpack', 'eslint', 'express', 'lodash']
 
 const registry = (await promisify(execFile)('npm', ['config', 'get', 'registry'])).stdout.trim().replace(/\/?$/, '/')
-const path = (name: string): string => name.replace('/', '%2f')
 
 /** Milliseconds to the last byte, and the bytes. */
 async function timed (url: string): Promise<{ ms: number, bytes: number }> {

@@ -1,9 +1,12 @@
 // A whole install: `npm ci` of a project with several hundred packages and an
-// empty npm cache — direct to the registry, through a node cold (a fresh node
-// each round) and warm, through Verdaccio 6 warm, and npm's own floor (`npm ci
-// --offline` from a full npm cache). The systems take turns, round after round;
-// medians and ratios are printed, and the CPU the node and npm itself used.
-// Direct and cold alternate which goes first.
+// empty npm cache — direct to the registry, through a node cold and warm,
+// through Verdaccio 6 warm, and npm's own floor (`npm ci --offline` from a full
+// npm cache). Cold twice: on a node just started, and on a node that has been
+// running a while (it has served another project's packages, none of this
+// one's, so its code is compiled and warm but its cache has nothing to give).
+// The systems take turns, round after round, direct and the two colds each
+// going first in turn; medians and ratios are printed, and the CPU the nodes
+// and npm itself used.
 // Run alone: `npm run bench:install` (BENCH_ROUNDS, default 3). Needs the npm
 // registry this host uses.
 import { execFile, spawn } from 'node:child_process'
@@ -15,15 +18,21 @@ import { promisify } from 'node:util'
 import { cleanEnv } from '../test/helpers/npm-client.ts'
 import { spawnNode, type SpawnedNode } from '../test/helpers/spawn-node.ts'
 import { countingCpu, endedChildrenCpuSeconds } from './helpers/cpu-time.ts'
+import { NPM_ACCEPT } from '../test/helpers/npm-client.ts'
 import { createInstallProject, DEPENDENCIES } from './helpers/install-project.ts'
-import { startVerdaccio } from './helpers/verdaccio.ts'
 import { median } from './helpers/median.ts'
+import { fetchAll, packumentPath, tarballPath } from './helpers/npm-paths.ts'
+import { startVerdaccio } from './helpers/verdaccio.ts'
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 
 const registry = (await promisify(execFile)('npm', ['config', 'get', 'registry'])).stdout.trim().replace(/\/?$/, '/')
 const work = await mkdtemp(join(tmpdir(), 'dpm-bench-install-'))
 const { dir: project, userconfig, packages: locked } = await createInstallProject(work, registry)
+/** What a running node has served before: another tree, less every package the measured project has. */
+const OTHER_DEPENDENCIES = { mocha: '^10', rollup: '^4', prettier: '^3', 'react-dom': '^18', koa: '^2', sass: '^1' }
+const measured = new Set(locked.map((p) => p.name))
+const served = (await createInstallProject(work, registry, OTHER_DEPENDENCIES, 'other-project')).packages.filter((p) => !measured.has(p.name))
 let caches = 0
 /** npm's own CPU seconds, by what it installed through. */
 const npmCpu = new Map<string, { user: number, kernel: number }>()
@@ -60,17 +69,30 @@ try {
   await npmCi('Verdaccio warming', `${verdaccio.url}/`)
   console.log('ready')
 
-  const cpu = { cold: { user: 0, kernel: 0 }, warm: { user: 0, kernel: 0 } }
-  const times: Record<string, number[]> = { direct: [], 'dpm cold': [], 'dpm warm': [], 'Verdaccio warm': [], 'npm offline floor': [] }
+  const cpu = { cold: { user: 0, kernel: 0 }, running: { user: 0, kernel: 0 }, warm: { user: 0, kernel: 0 } }
+  const times: Record<string, number[]> = { direct: [], 'dpm cold': [], 'dpm cold, running node': [], 'dpm warm': [], 'Verdaccio warm': [], 'npm offline floor': [] }
+  /** A fresh node; with `served`, it has served those packages' packuments and tarballs. */
+  const startNode = async (name: string, served: Array<{ name: string, version: string }> = []): Promise<SpawnedNode> => {
+    const node = await spawnNode({ dataDir: join(work, name), env: { DPM_NPM_UPSTREAM: registry } })
+    nodes.push(node)
+    await fetchAll([...new Set(served.map((p) => p.name))].map((n) => `${node.url}/npm/${packumentPath(n)}`), { accept: NPM_ACCEPT })
+    await fetchAll(served.map((p) => `${node.url}/npm/${tarballPath(p)}`))
+    return node
+  }
   for (let round = 0; round < ROUNDS; round++) {
     const cache = join(work, `cache-direct-${round}`)
+    const dpm = await startNode(`dpm-${round}`)
+    const running = await startNode(`dpm-running-${round}`, served)
     const direct = async (): Promise<void> => { times.direct!.push(await npmCi('direct', registry, { cache })) }
-    const dpm = await spawnNode({ dataDir: join(work, `dpm-${round}`), env: { DPM_NPM_UPSTREAM: registry } })
-    nodes.push(dpm)
     // the node's own CPU: on two cores it competes with npm, which is CPU-bound itself
     const cold = async (): Promise<void> => { times['dpm cold']!.push(await countingCpu(dpm.child.pid!, cpu.cold, () => npmCi('dpm cold', `${dpm.url}/npm/`))) }
-    // direct and cold take turns going first: were the upstream to cache, the second would always gain
-    for (const step of round % 2 === 0 ? [direct, cold] : [cold, direct]) await step()
+    const coldRunning = async (): Promise<void> => {
+      times['dpm cold, running node']!.push(await countingCpu(running.child.pid!, cpu.running, () => npmCi('dpm cold, running node', `${running.url}/npm/`)))
+      await running.stop()
+    }
+    // each goes first in turn: were the upstream to cache, the later ones would always gain
+    const steps = [direct, cold, coldRunning]
+    for (let i = 0; i < steps.length; i++) await steps[(round + i) % steps.length]!()
     times['dpm warm']!.push(await countingCpu(dpm.child.pid!, cpu.warm, () => npmCi('dpm warm', `${dpm.url}/npm/`)))
     await dpm.stop()
     times['Verdaccio warm']!.push(await npmCi('Verdaccio warm', `${verdaccio.url}/`))
@@ -83,10 +105,11 @@ try {
   console.log('| --- | --- | --- |')
   for (const [k, v] of Object.entries(times)) console.log(`| ${k} | ${m[k]!.toFixed(1)} | ${v.map((x) => x.toFixed(1)).join(', ')} |`)
   const perInstall = (c: { user: number, kernel: number }): string => `${(c.user / ROUNDS).toFixed(1)} s user + ${(c.kernel / ROUNDS).toFixed(1)} s kernel`
-  console.log(`\nthe node's CPU per install, mean of ${ROUNDS}: cold ${perInstall(cpu.cold)}, warm ${perInstall(cpu.warm)}`)
+  console.log(`\nthe node's CPU per install, mean of ${ROUNDS}: cold ${perInstall(cpu.cold)}, cold on a running node ${perInstall(cpu.running)}, warm ${perInstall(cpu.warm)}`)
   // on two cores, what the node uses and what it saves npm (smaller documents, no TLS) decide the cold install
   console.log(`npm's own CPU per install, mean of ${ROUNDS}: ${Object.keys(times).map((k) => `${k} ${perInstall(npmCpu.get(k)!)}`).join(', ')}`)
-  console.log(`\ndpm cold / direct: ${(m['dpm cold']! / m.direct!).toFixed(2)}   dpm warm / npm offline floor: ${(m['dpm warm']! / m['npm offline floor']!).toFixed(2)}   Verdaccio warm / npm offline floor: ${(m['Verdaccio warm']! / m['npm offline floor']!).toFixed(2)}`)
+  console.log(`\nthe running node had served ${served.length} packages of another tree (${Object.keys(OTHER_DEPENDENCIES).join(', ')}), none of them this project's`)
+  console.log(`\ndpm cold / direct: ${(m['dpm cold']! / m.direct!).toFixed(2)}   dpm cold, running node / direct: ${(m['dpm cold, running node']! / m.direct!).toFixed(2)}   dpm warm / npm offline floor: ${(m['dpm warm']! / m['npm offline floor']!).toFixed(2)}   Verdaccio warm / npm offline floor: ${(m['Verdaccio warm']! / m['npm offline floor']!).toFixed(2)}`)
 } finally {
   for (const node of nodes) await node.stop()
   stopVerdaccio()

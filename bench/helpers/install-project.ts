@@ -17,17 +17,17 @@ export interface InstallProject {
 }
 
 /**
- * The project the install benches share, locked against `registry` with no
- * registry address in the lockfile: `npm ci` then fetches through whichever
- * registry it is given.
+ * The project the install benches share (or one with other `dependencies`, in
+ * `work`'s folder `name`), locked against `registry` with no registry address
+ * in the lockfile: `npm ci` then fetches through whichever registry it is given.
  */
-export async function createInstallProject (work: string, registry: string): Promise<InstallProject> {
-  const dir = join(work, 'project')
+export async function createInstallProject (work: string, registry: string, dependencies: Record<string, string> = DEPENDENCIES, name = 'project'): Promise<InstallProject> {
+  const dir = join(work, name)
   const userconfig = join(work, 'empty-npmrc')
   await writeFile(userconfig, '')
   await mkdir(dir)
-  await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'bench-install', version: '1.0.0', private: true, dependencies: DEPENDENCIES }))
-  await promisify(execFile)('npm', ['install', '--package-lock-only', '--omit-lockfile-registry-resolved', '--registry', registry, '--userconfig', userconfig, '--cache', join(work, 'cache-lock'), '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: dir, env: cleanEnv(), maxBuffer: 16 << 20 })
+  await writeFile(join(dir, 'package.json'), JSON.stringify({ name: `bench-${name}`, version: '1.0.0', private: true, dependencies }))
+  await promisify(execFile)('npm', ['install', '--package-lock-only', '--omit-lockfile-registry-resolved', '--registry', registry, '--userconfig', userconfig, '--cache', join(work, `cache-lock-${name}`), '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: dir, env: cleanEnv(), maxBuffer: 16 << 20 })
   const lock = JSON.parse(await readFile(join(dir, 'package-lock.json'), 'utf8')) as { packages: Record<string, { name?: string, version: string }> }
   const packages = Object.entries(lock.packages).filter(([path]) => path !== '').map(([path, entry]) => ({
     // an aliased package names itself; others are named by their folder
