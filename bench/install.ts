@@ -15,10 +15,9 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { cleanEnv } from '../test/helpers/npm-client.ts'
+import { cleanEnv, NPM_ACCEPT } from '../test/helpers/npm-client.ts'
 import { spawnNode, type SpawnedNode } from '../test/helpers/spawn-node.ts'
 import { countingCpu, endedChildrenCpuSeconds } from './helpers/cpu-time.ts'
-import { NPM_ACCEPT } from '../test/helpers/npm-client.ts'
 import { createInstallProject, DEPENDENCIES } from './helpers/install-project.ts'
 import { median } from './helpers/median.ts'
 import { fetchAll, packumentPath, tarballPath } from './helpers/npm-paths.ts'
@@ -71,12 +70,12 @@ try {
 
   const cpu = { cold: { user: 0, kernel: 0 }, running: { user: 0, kernel: 0 }, warm: { user: 0, kernel: 0 } }
   const times: Record<string, number[]> = { direct: [], 'dpm cold': [], 'dpm cold, running node': [], 'dpm warm': [], 'Verdaccio warm': [], 'npm offline floor': [] }
-  /** A fresh node; with `served`, it has served those packages' packuments and tarballs. */
-  const startNode = async (name: string, served: Array<{ name: string, version: string }> = []): Promise<SpawnedNode> => {
+  /** A fresh node, which has then served the packuments and tarballs of `earlier`. */
+  const startNode = async (name: string, earlier: Array<{ name: string, version: string }> = []): Promise<SpawnedNode> => {
     const node = await spawnNode({ dataDir: join(work, name), env: { DPM_NPM_UPSTREAM: registry } })
     nodes.push(node)
-    await fetchAll([...new Set(served.map((p) => p.name))].map((n) => `${node.url}/npm/${packumentPath(n)}`), { accept: NPM_ACCEPT })
-    await fetchAll(served.map((p) => `${node.url}/npm/${tarballPath(p)}`))
+    await fetchAll([...new Set(earlier.map((p) => p.name))].map((n) => `${node.url}/npm/${packumentPath(n)}`), { accept: NPM_ACCEPT })
+    await fetchAll(earlier.map((p) => `${node.url}/npm/${tarballPath(p)}`))
     return node
   }
   for (let round = 0; round < ROUNDS; round++) {
