@@ -15,7 +15,7 @@ const DEAD = 'http://127.0.0.1:9/debian/'
 const mirror = await hostDebianMirror()
 
 const cachesOf = async (node: SpawnedNode, since: number, path: RegExp): Promise<string[]> =>
-  (await node.settled()).slice(since).filter((l) => l.msg === 'request' && path.test(String(l.path))).map((l) => String(l.cache))
+  (await node.requests(since, path)).map((l) => String(l.cache))
 
 /** The real apt-get, with signature checks, through nodes in front of the Debian mirror this host uses. */
 describe('apt-get through a node, against this host\'s Debian mirror', { skip: mirror === undefined && 'this host\'s apt sources name no Debian mirror' }, () => {

@@ -10,9 +10,6 @@ import { verifyStore } from '../helpers/verify-store.ts'
 /** express 4 pulls in about 70 packages: a real tree with scoped-free, deduplicated dependencies. */
 const DEPENDENCIES = { express: '4.21.2', '@types/node': '22.10.2' }
 
-type Requests = Array<{ path: string, cache?: string, status: number }>
-const requests = async (dpm: SpawnedNode): Promise<Requests> => (await dpm.settled()).filter((l) => l.msg === 'request') as unknown as Requests
-
 /** The machine's real npm registry (whatever `npm config get registry` says) behind a node. */
 describe('the real npm client through a node', () => {
   let dataDir: string
@@ -32,7 +29,7 @@ describe('the real npm client through a node', () => {
 
   it('installs through the node, then again with npm\'s cache emptied entirely from HIT', async () => {
     await project.install(`${dpm.url}/npm/`)
-    const first = await requests(dpm)
+    const first = await dpm.requests()
     const tarballs = first.filter((r) => r.path.endsWith('.tgz'))
     assert.ok(tarballs.length >= 50, `only ${tarballs.length} tarballs`)
     assert.ok(tarballs.every((r) => r.status === 200 && r.cache === 'MISS'))
@@ -42,7 +39,7 @@ describe('the real npm client through a node', () => {
     await project.reset()
     const seen = first.length
     await project.install(`${dpm.url}/npm/`)
-    const second = (await requests(dpm)).slice(seen)
+    const second = (await dpm.requests()).slice(seen)
     assert.equal(second.filter((r) => r.path.endsWith('.tgz')).length, tarballs.length)
     assert.deepEqual(second.filter((r) => r.cache !== 'HIT'), [], 'every response of the second install is a HIT')
     assert.deepEqual(await project.tree(), firstTree)

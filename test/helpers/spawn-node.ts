@@ -8,6 +8,9 @@ import { V8_FLAGS, withMallocTunables } from '../../bin/node-settings.js'
 const DPM = fileURLToPath(new URL('../../bin/dpm.js', import.meta.url))
 const SETTLE_ID = 'dpm-test-settle-'
 
+/** A node's log line for one request it answered (src/gateway/access-log.ts). */
+export interface RequestLine { id: string, method: string, path: string, status: number, cache?: string, ms: number }
+
 export interface SpawnedNode {
   url: string
   child: ChildProcess
@@ -21,6 +24,8 @@ export interface SpawnedNode {
    * left out of `logs`.
    */
   settled(): Promise<Array<Record<string, unknown>>>
+  /** The request lines among the `settled` log from line `since` on, those whose path matches `path` if given. */
+  requests(since?: number, path?: RegExp): Promise<RequestLine[]>
   /** Resolves with the exit code (or signal name) once the process ends. */
   exited: Promise<number | string>
   /** What the process wrote to stderr (crashes end up here). */
@@ -63,20 +68,29 @@ export async function spawnNode (init: { dataDir: string, env?: Record<string, s
     void exited.then((code) => { reject(new Error(`node exited (${code}) before listening: ${stderr}`)) })
   })
 
+  async function settled (): Promise<Array<Record<string, unknown>>> {
+    const id = `${SETTLE_ID}${++settles}`
+    const arrived = new Promise<void>((resolve) => settling.set(id, resolve))
+    await (await fetch(`${url}/-/health`, { headers: { 'x-request-id': id } })).arrayBuffer()
+    const late = sleep(10_000, undefined, { ref: false }).then(() => { throw new Error(`the node's log did not catch up within 10 s: ${stderr}`) })
+    try {
+      await Promise.race([arrived, late])
+    } finally {
+      settling.delete(id)
+    }
+    return logs
+  }
+
   return {
     url,
     child,
     logs,
     exited,
     stderr: () => stderr,
-    async settled () {
-      const id = `${SETTLE_ID}${++settles}`
-      const arrived = new Promise<void>((resolve) => settling.set(id, resolve))
-      await (await fetch(`${url}/-/health`, { headers: { 'x-request-id': id } })).arrayBuffer()
-      const late = sleep(10_000, undefined, { ref: false }).then(() => { throw new Error(`the node's log did not catch up within 10 s: ${stderr}`) })
-      await Promise.race([arrived, late])
-      settling.delete(id)
-      return logs
+    settled,
+    async requests (since = 0, path) {
+      const lines = (await settled()).slice(since).filter((l) => l.msg === 'request') as unknown as RequestLine[]
+      return path === undefined ? lines : lines.filter((l) => path.test(l.path))
     },
     async peakRss () {
       const { readFile } = await import('node:fs/promises')

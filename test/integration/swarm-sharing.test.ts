@@ -12,8 +12,6 @@ import { health, waitFor } from '../helpers/wait-for.ts'
 
 const PACKAGES = 12
 
-type Request = { path: string, cache?: string, status: number }
-const requests = async (node: SpawnedNode): Promise<Request[]> => (await node.settled()).filter((l) => l.msg === 'request') as unknown as Request[]
 const recordsFrom = (node: SpawnedNode, peer: string): number =>
   node.logs.filter((l) => l.msg === 'pulled a peer\'s index' && l.peer === peer).reduce((n, l) => n + Number(l.records), 0)
 
@@ -54,7 +52,7 @@ describe('sharing a cache through the private swarm', () => {
 
   it('A installs through its gateway from the upstream', async () => {
     await project.install(`${a.url}/npm/`)
-    const tarballs = (await requests(a)).filter((r) => r.path.endsWith('.tgz'))
+    const tarballs = (await a.requests()).filter((r) => r.path.endsWith('.tgz'))
     assert.equal(tarballs.length, PACKAGES)
     assert.ok(tarballs.every((r) => r.cache === 'MISS'))
   })
@@ -68,7 +66,7 @@ describe('sharing a cache through the private swarm', () => {
 
     await project.reset()
     await project.install(`${b.url}/npm/`)
-    const first = await requests(b)
+    const first = await b.requests()
     assert.equal(first.filter((r) => r.path.endsWith('.tgz')).length, PACKAGES)
     assert.deepEqual(first.filter((r) => r.cache !== 'PEER'), [], 'everything came from the swarm')
     assert.deepEqual(await project.tree(), expected)
@@ -77,7 +75,7 @@ describe('sharing a cache through the private swarm', () => {
 
     await project.reset()
     await project.install(`${b.url}/npm/`)
-    const second = (await requests(b)).slice(first.length)
+    const second = (await b.requests()).slice(first.length)
     assert.equal(second.length, first.length)
     assert.deepEqual(second.filter((r) => r.cache !== 'HIT'), [])
   })

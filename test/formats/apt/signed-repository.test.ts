@@ -14,8 +14,6 @@ const PACKAGES: AptPackage[] = [
   { name: 'dpm-bad', version: '1.0' }
 ]
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex')
-const requestsOf = async (node: SpawnedNode, since: number, path: RegExp): Promise<Array<Record<string, unknown>>> =>
-  (await node.settled()).slice(since).filter((l) => l.msg === 'request' && path.test(String(l.path)))
 
 /** The real apt-get through a node, in front of a repository signed with a key made for the test. */
 describe('apt through a node, against a signed repository', () => {
@@ -48,20 +46,20 @@ describe('apt through a node, against a signed repository', () => {
     const mark = (await node.settled()).length
     const updated = await apt.update()
     assert.ok(updated.ok, updated.stderr)
-    const byHash = await requestsOf(node, mark, /\/by-hash\/SHA256\/[0-9a-f]{64}$/)
+    const byHash = await node.requests(mark, /\/by-hash\/SHA256\/[0-9a-f]{64}$/)
     assert.ok(byHash.length > 0 && byHash.every((l) => l.status === 200), 'apt fetched the Packages index by its hash')
     const downloaded = await apt.download(['dpm-hello', 'dpm-plus'])
     assert.ok(downloaded.ok, downloaded.stderr)
     // a `+` in a pool file's name goes upstream as %2B and back unchanged
     assert.deepEqual(downloaded.files, ['dpm-hello_1.0_all.deb', 'dpm-plus_2.0+dfsg-1_all.deb'])
     assert.deepEqual(await readFile(join(downloaded.dir, 'dpm-plus_2.0+dfsg-1_all.deb')), await poolBytes('dpm-plus'))
-    assert.deepEqual((await requestsOf(node, mark, /\/pool\//)).map((l) => l.cache), ['MISS', 'MISS'])
+    assert.deepEqual((await node.requests(mark, /\/pool\//)).map((l) => l.cache), ['MISS', 'MISS'])
 
     const fresh = await client()
     assert.ok((await fresh.update()).ok)
     const again = await fresh.download(['dpm-hello'])
     assert.ok(again.ok, again.stderr)
-    assert.deepEqual((await requestsOf(node, mark, /\/pool\//)).map((l) => l.cache), ['MISS', 'MISS', 'HIT'])
+    assert.deepEqual((await node.requests(mark, /\/pool\//)).map((l) => l.cache), ['MISS', 'MISS', 'HIT'])
   })
 
   it('refuses a pool file whose bytes do not match its Packages entry: apt never gets them, nothing is kept', async () => {
@@ -108,7 +106,7 @@ describe('apt through a node, against a signed repository', () => {
     const downloaded = await apt.download(['dpm-hello'])
     assert.ok(downloaded.ok, downloaded.stderr)
     assert.deepEqual(await readFile(join(downloaded.dir, 'dpm-hello_1.0_all.deb')), after)
-    assert.deepEqual((await requestsOf(node, mark, /\/pool\//)).map((l) => l.cache), ['MISS'])
+    assert.deepEqual((await node.requests(mark, /\/pool\//)).map((l) => l.cache), ['MISS'])
     assert.ok(node.logs.some((l) => l.msg === 'republished with other bytes: fetching again'))
   })
 
@@ -119,7 +117,7 @@ describe('apt through a node, against a signed repository', () => {
     assert.ok(updated.ok, updated.stderr)
     const downloaded = await apt.download(['dpm-plus'])
     assert.ok(downloaded.ok, downloaded.stderr)
-    assert.deepEqual((await requestsOf(node, mark, /^\/apt\/test\/pool\//)).map((l) => l.cache), ['HIT'])
+    assert.deepEqual((await node.requests(mark, /^\/apt\/test\/pool\//)).map((l) => l.cache), ['HIT'])
     const elsewhere = await createAptClient([{ uri: 'http://127.0.0.1:9/other/', suites: 'stable', components: 'main', signedBy: repo.keyring }], { proxy: `${node.url}/` })
     cleanup.push(() => elsewhere.remove())
     const refused = await elsewhere.update()
@@ -153,10 +151,10 @@ describe('apt through a node, against a signed repository', () => {
     const mark = (await node.settled()).length
     const updated = await apt.update()
     assert.ok(updated.ok, updated.stderr)
-    assert.ok((await requestsOf(node, mark, /InRelease$/)).every((l) => l.cache === 'STALE' || l.cache === 'HIT'))
+    assert.ok((await node.requests(mark, /InRelease$/)).every((l) => l.cache === 'STALE' || l.cache === 'HIT'))
     const downloaded = await apt.download(['dpm-hello', 'dpm-plus', 'dpm-bad'])
     assert.ok(downloaded.ok, downloaded.stderr)
-    assert.deepEqual([...new Set((await requestsOf(node, mark, /\/pool\//)).map((l) => l.cache))], ['HIT'])
+    assert.deepEqual([...new Set((await node.requests(mark, /\/pool\//)).map((l) => l.cache))], ['HIT'])
     repo.up = true
   })
 })

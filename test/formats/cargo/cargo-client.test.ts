@@ -18,7 +18,7 @@ const CRATES = [
 const MAIN = 'fn main() { println!("{}", dpm_mid::mid()); }\n'
 
 /** `X-Cache` of every response the node logged for these paths. */
-const cacheOf = async (node: SpawnedNode, path: RegExp, since: number): Promise<string[]> => (await node.settled()).slice(since).filter((l) => l.msg === 'request' && path.test(String(l.path))).map((l) => String(l.cache))
+const cacheOf = async (node: SpawnedNode, path: RegExp, since: number): Promise<string[]> => (await node.requests(since, path)).map((l) => String(l.cache))
 const DOWNLOADS = /\/cargo\/test\/api\/v1\/crates\/dpm-(leaf|mid)\//
 
 /** The real `cargo`, its sparse registry replaced by a node; the upstream a registry built with `cargo package`. */

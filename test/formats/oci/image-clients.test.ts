@@ -17,7 +17,7 @@ const sha256 = (bytes: Uint8Array): string => `sha256:${createHash('sha256').upd
 const skopeo = async (...args: string[]): Promise<CommandResult> => await runCommand('skopeo', args)
 
 const cachesOf = async (node: SpawnedNode, since: number): Promise<string[]> =>
-  (await node.settled()).slice(since).filter((l) => l.msg === 'request' && /\/(manifests|blobs)\//.test(String(l.path))).map((l) => String(l.cache))
+  (await node.requests(since, /\/(manifests|blobs)\//)).map((l) => String(l.cache))
 
 /** The real skopeo and buildah through nodes in front of Debian's docker-registry, behind a token server and a blob CDN. */
 describe('OCI images through a node', () => {

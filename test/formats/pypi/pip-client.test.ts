@@ -67,7 +67,7 @@ const ProjectDetail = v.strictObject({
 
 /** `X-Cache` of the responses the node logged for paths matching `path`, since log line `since`. */
 const cacheOf = async (node: SpawnedNode, path: RegExp, since: number): Promise<string[]> =>
-  (await node.settled()).slice(since).filter((l) => l.msg === 'request' && path.test(String(l.path))).map((l) => String(l.cache))
+  (await node.requests(since, path)).map((l) => String(l.cache))
 const FILES = /^\/pypi\/files\//
 
 /** The real `pip`, in fresh venvs, through a node whose upstream is a static index with files on another host. */
@@ -106,7 +106,7 @@ describe('pip through a node', () => {
     assert.ok(installed.ok, installed.stderr)
     const versions = await env.python('-c', 'import importlib.metadata as m; print(*(m.version(p) for p in ("neo.app", "neo-lib", "neo-util")))')
     assert.equal(versions.stdout.trim(), '0.3.0 2.0.0 1.1.0')
-    const fetched = (await a.settled()).slice(mark).filter((l) => l.msg === 'request' && FILES.test(String(l.path))).map((l) => String(l.path))
+    const fetched = (await a.requests(mark, FILES)).map((l) => l.path)
     assert.ok(fetched.some((p) => p.endsWith('neo_lib-2.0.0-py3-none-any.whl')))
     assert.ok((await cacheOf(a, FILES, mark)).every((c) => c === 'MISS'))
   })
@@ -119,7 +119,7 @@ describe('pip through a node', () => {
     // neo-util 1.0.0 and 1.1.0 are both candidates: the resolver reads metadata, then downloads the one it installs
     const installed = await env.pip('install', '--index-url', indexOf(a), 'neo-lib')
     assert.ok(installed.ok, installed.stderr)
-    const fetched = (await a.settled()).slice(mark).filter((l) => l.msg === 'request' && FILES.test(String(l.path))).map((l) => String(l.path))
+    const fetched = (await a.requests(mark, FILES)).map((l) => l.path)
     assert.ok(fetched.includes('/pypi/files/neo-lib/neo_lib-2.0.0-py3-none-any.whl.metadata'), `no .metadata file was asked for: ${fetched.join(', ')}`)
     assert.ok(fetched.includes('/pypi/files/neo-util/Neo_Util-1.1.0-py3-none-any.whl'))
   })
