@@ -54,6 +54,8 @@ export interface DpmNode {
   /** What this node has stored. */
   readonly index: LocalIndex
   health(): Health
+  /** Waits (up to `ms`) for what the node has answered to be stored and recorded: a client has a document or an artifact before its record is written. */
+  storing(ms: number): Promise<void>
   /** Stops accepting, lets in-flight responses end (up to a grace period), then closes the stores. */
   stop(): Promise<void>
 }
@@ -230,11 +232,17 @@ export async function startNode (settings: NodeSettings, components: { log: Logg
   // DPM_MOUNT: the read-only FUSE view, a client of this gateway (`src/mount/`)
   const mounted = settings.mount === undefined ? undefined : await mountNodeTree(settings.mount, loopbackUrl(settings.http_host, port), log)
 
+  /** A client has the last byte of an artifact once it is verified, a document once it is read: their records follow. */
+  async function storing (ms: number): Promise<void> {
+    await Promise.all([artifacts?.storing(ms), documents.storing(ms)])
+  }
+
   return {
     url,
     index,
     get publicUrl () { return publicUrl },
     health,
+    storing,
     async stop () {
       if (stopping) return
       stopping = true
@@ -246,8 +254,7 @@ export async function startNode (settings: NodeSettings, components: { log: Logg
       const grace = setTimeout(() => { server.closeAllConnections() }, SHUTDOWN_GRACE_MS)
       await closed
       clearTimeout(grace)
-      // a client has the last byte once it is verified: its record may still be on its way
-      await artifacts?.storing(SHUTDOWN_GRACE_MS)
+      await storing(SHUTDOWN_GRACE_MS)
       lifetime.abort(new Error('node stopping'))
       activity.stop()
       await swarm?.stop()

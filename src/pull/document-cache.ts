@@ -1,10 +1,11 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import { LRUCache } from 'lru-cache'
 import { CID } from 'multiformats/cid'
 import type { FormatAdapter, MetadataTarget, CacheStatus } from '../../formats/index.ts'
 import { NotFoundError, UpstreamError, UpstreamTimeoutError, UpstreamUnreachableError } from '../errors.ts'
 import type { IndexRecord } from '../index/index-record.ts'
 import type { LocalIndex } from '../index/local-index.ts'
-import type { ContentStore } from '../store/content-store.ts'
+import type { ContentStore, DeferredAdd } from '../store/content-store.ts'
 import { readCapped } from './read-capped.ts'
 import { decodeManifest } from '../index/metadata-manifest.ts'
 import { withoutUndefined } from '../index/record-codec.ts'
@@ -35,6 +36,8 @@ export interface GetDocumentOptions {
  */
 export interface DocumentCache {
   get<Doc>(adapter: FormatAdapter<Doc>, target: MetadataTarget, options: GetDocumentOptions): Promise<CachedDocument<Doc>>
+  /** Waits (up to `ms`) for the documents already answered to be stored and recorded: for a stop. */
+  storing(ms: number): Promise<void>
 }
 
 export interface DocumentCacheComponents {
@@ -58,6 +61,12 @@ export function createDocumentCache (components: DocumentCacheComponents, init: 
   const { index, content, upstream } = components
   const now = components.now ?? Date.now
   const flights = createSingleFlight<{ record: IndexRecord, status: CacheStatus }>({ onJoin: () => components.metrics?.singleFlightJoins.inc({ kind: 'metadata' }) })
+  /**
+   * Documents fetched and answered whose blocks are still being written: their
+   * records go into the index only once the blocks are on disk (never a record
+   * without its blocks), and until then they are served from here.
+   */
+  const committing = new Map<string, { record: IndexRecord, doc: unknown, done: Promise<void> }>()
   const parsed = new LRUCache<string, { doc: unknown }, unknown>({
     maxSize: init.memoryBytes ?? 128 * 1024 * 1024,
     sizeCalculation: (_value, key) => Number(key.split('|')[1]) || 1
@@ -95,9 +104,9 @@ export function createDocumentCache (components: DocumentCacheComponents, init: 
       throw new UpstreamError(`upstream answered ${response.status} for ${target.key}`)
     }
     const bytes = await readCapped(response, adapter.maxDocumentBytes, target.key)
-    // the blocks are written while the document is parsed; a malformed one takes them
-    // back and never replaces a good stored copy
-    const adding = content.add([bytes], signal)
+    // the bytes are hashed while the document is parsed; a malformed one takes its
+    // blocks back and never replaces a good stored copy
+    const adding = content.addBytes(bytes, signal)
     let doc: Doc
     try {
       doc = adapter.parseDocument(bytes, target)
@@ -118,13 +127,24 @@ export function createDocumentCache (components: DocumentCacheComponents, init: 
       lastModified: response.headers.get('last-modified') ?? undefined,
       contentType: response.headers.get('content-type') ?? undefined
     }
+    // answered now; recorded once the blocks are written
+    const done = commit(record, added)
+    committing.set(record.key, { record, doc, done })
+    void done.finally(() => { if (committing.get(record.key)?.done === done) committing.delete(record.key) })
+    parsed.set(`${record.cid}|${record.size}`, { doc })
+    return { record, status: 'MISS' }
+  }
+
+  /** The record goes into the index once its blocks are on disk; a failed write leaves the stored copy as it was. */
+  async function commit (record: IndexRecord, added: DeferredAdd): Promise<void> {
     try {
+      await added.stored
       await index.put(record)
+    } catch (err) {
+      components.log?.warn({ key: record.key, err: (err as Error).message }, 'could not store a fetched document')
     } finally {
       added.settle()
     }
-    parsed.set(`${record.cid}|${record.size}`, { doc })
-    return { record, status: 'MISS' }
   }
 
   /** A copy newer than ours from a peer's manifest, while the upstream is down. */
@@ -162,10 +182,20 @@ export function createDocumentCache (components: DocumentCacheComponents, init: 
   }
 
   return {
-    async get (adapter, target, options) {
+    async storing (ms) {
+      await Promise.race([Promise.all([...committing.values()].map(async (c) => await c.done)), sleep(ms, undefined, { ref: false })])
+    },
+
+    async get<Doc> (adapter: FormatAdapter<Doc>, target: MetadataTarget, options: GetDocumentOptions): Promise<CachedDocument<Doc>> {
+      const pending = committing.get(target.key)
+      const fresh = (record: IndexRecord | undefined): record is IndexRecord => record !== undefined && now() - record.fetchedAt < target.maxAgeSeconds * 1000
+      if (pending !== undefined && fresh(pending.record) && options.revalidate !== true) {
+        return { doc: pending.doc as Doc, record: pending.record, status: 'HIT' }
+      }
+      // anything else starts from the index as it will be: a revalidation must not record a copy before its blocks
+      await pending?.done
       const stored = await index.get(target.key)
-      const fresh = stored !== undefined && now() - stored.fetchedAt < target.maxAgeSeconds * 1000
-      if (fresh && options.revalidate !== true) {
+      if (fresh(stored) && options.revalidate !== true) {
         return { doc: await load(adapter, target, stored, options.signal), record: stored, status: 'HIT' }
       }
       try {

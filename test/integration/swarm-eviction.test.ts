@@ -19,7 +19,11 @@ describe('eviction announced to the swarm', () => {
     swarm = await startSwarmHarness()
     for (const name of ['x', 'y']) swarm.upstream.publish(name, { version: '1.0.0', tarball: randomBytes(3 * MiB) })
     a = await swarm.start({ DPM_MAX_STORE: '5MB' })
-    for (const name of ['x', 'y']) assert.equal((await fetch(`${a.url}${tarball(name)}`)).headers.get('x-cache'), 'MISS')
+    for (const name of ['x', 'y']) {
+      const response = await fetch(`${a.url}${tarball(name)}`)
+      assert.equal(response.headers.get('x-cache'), 'MISS')
+      await response.arrayBuffer()
+    }
     b = await swarm.start({ DPM_NPM_UPSTREAM: swarm.dead.url, DPM_BOOTSTRAP: await addressOf(a) })
     await pulledIndex(b, 4) // two packuments, two tarballs
   })
@@ -29,7 +33,8 @@ describe('eviction announced to the swarm', () => {
 
   it('withdraws what it evicts; a peer then no longer gets it from there, and still gets the rest', async () => {
     await sleep(11_000) // what was used in the last 10 s is not evicted
-    await (await fetch(`${a.url}${tarball('y')}`)).arrayBuffer() // y is now used more recently than x
+    // y, its packument and its tarball, is now used more recently than x
+    for (const path of ['/npm/y', tarball('y')]) await (await fetch(`${a.url}${path}`)).arrayBuffer()
     const report = await (await fetch(`${a.url}/-/api/gc`, { method: 'POST' })).json() as { evicted: Array<{ key: string }> }
     assert.ok(report.evicted.some((e) => e.key === 'npm:tarball:x/-/x-1.0.0.tgz'), JSON.stringify(report.evicted))
     assert.ok(!report.evicted.some((e) => e.key === 'npm:tarball:y/-/y-1.0.0.tgz'))

@@ -4,6 +4,7 @@ import { describe, it } from 'node:test'
 import { unixfs } from '@helia/unixfs'
 import { MemoryBlockstore } from 'blockstore-core'
 import { fixedSize } from 'ipfs-unixfs-importer/chunker'
+import type { CID } from 'multiformats/cid'
 import { CHUNK_SIZE, createContentStore } from '../../src/store/content-store.ts'
 
 /** The CID the UnixFS importer gives `bytes` with the store's settings: what every node must agree on. */
@@ -29,7 +30,28 @@ describe('the content store\'s add', () => {
         added.settle()
         assert.deepEqual(await store.readAll(added.cid), Buffer.from(bytes), `${size} bytes read back`)
       }
+      const store = createContentStore({ blockstore: new MemoryBlockstore() })
+      const deferred = await store.addBytes(bytes)
+      assert.equal(deferred.cid.toString(), expected, `${size} bytes, added whole`)
+      await deferred.stored
+      deferred.settle()
+      assert.deepEqual(await store.readAll(deferred.cid), Buffer.from(bytes), `${size} bytes added whole, read back`)
     }
+  })
+
+  it('answers bytes added whole before they are written, and takes back the blocks written when one write fails', async () => {
+    let puts = 0
+    const blockstore = new class extends MemoryBlockstore {
+      override async put (cid: CID, block: Uint8Array): Promise<CID> {
+        if (++puts === 2) throw new Error('the disk is full')
+        await new Promise((resolve) => setTimeout(resolve, 10))
+        return await super.put(cid, block)
+      }
+    }()
+    const added = await createContentStore({ blockstore }).addBytes(randomBytes(3 * CHUNK_SIZE))
+    assert.equal((await Array.fromAsync(blockstore.getAll())).length, 0, 'answered before any block is written')
+    await assert.rejects(added.stored, /disk is full/)
+    assert.equal((await Array.fromAsync(blockstore.getAll())).length, 0, 'no block is left behind')
   })
 
   it('takes back what a failed import wrote, and lets go of its source', async () => {

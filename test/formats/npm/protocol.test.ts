@@ -139,6 +139,7 @@ describe('npm registry protocol through a node', () => {
   })
 
   it('rejects bad names with a 4xx in npm\'s shape, touching neither upstream nor store', async () => {
+    await dpm.node.storing(10_000) // what earlier tests fetched is all recorded
     const requestsBefore = upstream.requests.length
     const blocksBefore = await countBlocks(dpm.dataDir)
     const recordsBefore = (await listIndex(dpm)).length

@@ -123,6 +123,7 @@ describe('an upstream that misbehaves while sending a tarball', () => {
 
   it('trickle: a body that arrives a byte at a time is given up once a 30 s window brings under 64 KiB — a clean 502, nothing stored', async () => {
     await (await fetch(`${dpm.url}/npm/trickle`)).arrayBuffer()
+    await dpm.node.storing(10_000)
     const blocksBefore = await countBlocks(dpm.dataDir)
     const started = performance.now()
     const response = await fetch(`${dpm.url}/npm/trickle/-/trickle-1.0.0.tgz`, { signal: AbortSignal.timeout(60_000) })
@@ -139,6 +140,7 @@ describe('an upstream that misbehaves while sending a tarball', () => {
   for (const fault of ['server-error', 'redirect-loop', 'reset-mid-body', 'wrong-bytes', 'not-gzip-but-identity']) {
     it(`${fault}: a clean 502 in npm's shape, within seconds, and nothing stored`, async () => {
       await (await fetch(`${dpm.url}/npm/${fault}`)).arrayBuffer() // the honest packument, stored first
+      await dpm.node.storing(10_000)
       const blocksBefore = await countBlocks(dpm.dataDir)
       const started = performance.now()
       const response = await fetch(`${dpm.url}/npm/${fault}/-/${fault}-1.0.0.tgz`, { signal: AbortSignal.timeout(20_000) })
