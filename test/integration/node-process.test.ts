@@ -11,8 +11,13 @@ import { spawnNode, type SpawnedNode } from '../helpers/spawn-node.ts'
 
 const MiB = 1024 * 1024
 const HEAP_LIMIT_MB = 64
-/** Three times the heap limit: a node that buffered it would die. */
-const BIG = { size: 3 * HEAP_LIMIT_MB * MiB }
+/** Six times the heap limit: a node that buffered it would die. */
+const BIG = { size: 6 * HEAP_LIMIT_MB * MiB }
+/**
+ * What a transfer may add to peak RSS, whatever its size: read-ahead, socket and
+ * spool buffers, and malloc's huge pages. 17–48 MiB were seen serving 192 MiB.
+ */
+const GROWTH_LIMIT = 64 * MiB
 
 async function sha512Of (response: Response): Promise<{ digest: string, bytes: number }> {
   const hash = createHash('sha512')
@@ -40,7 +45,7 @@ describe('a node as its own process', () => {
     await rm(dataDir, { recursive: true, force: true })
   })
 
-  it('streams a tarball three times its heap limit through, cold and cached, with flat memory', async () => {
+  it('streams a tarball six times its heap limit through, cold and cached, with flat memory', async () => {
     // the steady state: buffers, pools and code that any transfer brings in
     for (let i = 0; i < 2; i++) await sha512Of(await fetch(`${dpm.url}/npm/warm-up/-/warm-up-1.0.0.tgz`))
     const baseline = await dpm.peakRss()
@@ -56,7 +61,7 @@ describe('a node as its own process', () => {
 
     const growth = (await dpm.peakRss()) - baseline
     console.log(`peak RSS grew by ${Math.round(growth / MiB)} MiB serving ${BIG.size / MiB} MiB cold and cached`)
-    assert.ok(growth < BIG.size / 4, `peak RSS grew by ${Math.round(growth / MiB)} MiB: memory must not follow the artifact's ${BIG.size / MiB} MiB`)
+    assert.ok(growth < GROWTH_LIMIT, `peak RSS grew by ${Math.round(growth / MiB)} MiB: memory must not follow the artifact's ${BIG.size / MiB} MiB`)
     assert.equal(dpm.child.exitCode, null, 'the node is still running')
   })
 
