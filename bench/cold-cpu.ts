@@ -3,8 +3,9 @@
 // then its tarballs go through a fresh node, 15 requests at a time as npm makes
 // them, then the same again warm. For each phase: the node's CPU in user space
 // and in the kernel (from /proc), its minor page faults, and the CPU per MB of
-// upstream document and per tarball; the packuments are also fetched direct, for
-// their time and the bytes the registry sends. A fresh node each round; medians.
+// upstream document and per tarball, and the median request's time to its last
+// byte; the packuments are also fetched direct, for their time and the bytes the
+// registry sends. A fresh node each round; medians.
 // Each round also runs the cold phases on a node without the malloc tunables of
 // bin/node-settings.js, the two kinds of node taking turns going first.
 // CPU seconds vary far less from run to run than an install's wall time does,
@@ -28,17 +29,18 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 const registry = (await promisify(execFile)('npm', ['config', 'get', 'registry'])).stdout.trim().replace(/\/?$/, '/')
 const work = await mkdtemp(join(tmpdir(), 'dpm-bench-cold-cpu-'))
 
-interface Phase { seconds: number, bytes: number, user: number, kernel: number, faults: number }
+interface Phase { seconds: number, bytes: number, requestMs: number, user: number, kernel: number, faults: number }
 
 /** Fetches every URL as npm would, and what it cost the process `pid` (nothing counted without one). */
 async function phase (urls: string[], headers: Record<string, string>, pid?: number): Promise<Phase> {
   const before = pid === undefined ? undefined : await processUsage(pid)
   const started = performance.now()
-  const bytes = await fetchAll(urls, headers)
+  const { bytes, requestMs: each } = await fetchAll(urls, headers)
   const seconds = (performance.now() - started) / 1000
-  if (pid === undefined || before === undefined) return { seconds, bytes, user: 0, kernel: 0, faults: 0 }
+  const requestMs = median(each)
+  if (pid === undefined || before === undefined) return { seconds, bytes, requestMs, user: 0, kernel: 0, faults: 0 }
   const after = await processUsage(pid)
-  return { seconds, bytes, user: after.user - before.user, kernel: after.kernel - before.kernel, faults: after.faults - before.faults }
+  return { seconds, bytes, requestMs, user: after.user - before.user, kernel: after.kernel - before.kernel, faults: after.faults - before.faults }
 }
 
 try {
@@ -76,12 +78,12 @@ try {
     return phase.startsWith('packuments') ? `${(cpu * 1000 / upstreamMB).toFixed(1)} ms per upstream MB` : `${(cpu * 1000 / packages.length).toFixed(2)} ms per tarball`
   }
   console.log(`${names.length} packuments (${upstreamMB.toFixed(1)} MB from the registry) and ${packages.length} tarballs of the install bench's lockfile, ${NPM_CONCURRENCY} at a time, median of ${ROUNDS} rounds (a fresh node each round)`)
-  console.log('| phase | seconds | MB served | node CPU user + kernel, s | minor faults | node CPU |')
-  console.log('| --- | --- | --- | --- | --- | --- |')
+  console.log('| phase | seconds | median request, ms | MB served | node CPU user + kernel, s | minor faults | node CPU |')
+  console.log('| --- | --- | --- | --- | --- | --- | --- |')
   for (const [name, phases] of Object.entries(runs)) {
     const m = (f: (p: Phase) => number): number => median(phases.map(f))
     const node = name.endsWith('direct') ? '| | | |' : `| ${m((p) => p.user).toFixed(2)} + ${m((p) => p.kernel).toFixed(2)} | ${m((p) => p.faults)} | ${perUnit(name)} |`
-    console.log(`| ${name} | ${m((p) => p.seconds).toFixed(2)} | ${(m((p) => p.bytes) / 1e6).toFixed(1)} ${node}`)
+    console.log(`| ${name} | ${m((p) => p.seconds).toFixed(2)} | ${m((p) => p.requestMs).toFixed(1)} | ${(m((p) => p.bytes) / 1e6).toFixed(1)} ${node}`)
   }
 } finally {
   await rm(work, { recursive: true, force: true })
