@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { runCommand, type CommandResult } from './run-command.ts'
+import { tempDir } from './temp-dir.ts'
 
 export interface CargoProject {
   dir: string
@@ -21,7 +22,7 @@ export async function createCargoProject (init: { registry: string, deps: Record
   const project: CargoProject = {
     dir,
     async forget () {
-      home = await mkdtemp(join(tmpdir(), 'dpm-cargo-home-'))
+      home = await tempDir('cargo-home-')
       await writeFile(join(home, 'config.toml'), `[source.crates-io]\nreplace-with = "dpm"\n\n[source.dpm]\nregistry = "sparse+${init.registry}"\n\n[net]\nretry = 0\n`)
     },
     async run (...args) {

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process'
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { tempDir } from './temp-dir.ts'
 
 export interface DdsPackageSpec {
   name: string
@@ -17,14 +17,14 @@ export interface DdsPackageSpec {
 export async function makeSdist (spec: DdsPackageSpec, into?: string): Promise<string> {
   const dir = await packageDir(spec)
   // hostile names in a test stay out of the file name
-  const out = join(into ?? await mkdtemp(join(tmpdir(), 'dpm-sdist-')), `${spec.name}-${spec.version}.tar.gz`.replace(/[^\w.-]|\.\./g, '_'))
+  const out = join(into ?? await tempDir('sdist-'), `${spec.name}-${spec.version}.tar.gz`.replace(/[^\w.-]|\.\./g, '_'))
   execFileSync('tar', ['-czf', out, '-C', dir, '.'])
   return out
 }
 
 /** The package's files in a directory of their own. */
 export async function packageDir (spec: DdsPackageSpec): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'dpm-ddspkg-'))
+  const dir = await tempDir('ddspkg-')
   const src = join(dir, 'src', spec.name.replace(/[^\w.-]|\.\./g, '_'))
   await mkdir(src, { recursive: true })
   await writeFile(join(src, 'lib.hpp'), `#pragma once\n// ${spec.name} ${spec.version}\nint ${spec.name.replace(/\W/g, '_')}();\n`)

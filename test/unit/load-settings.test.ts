@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict'
-import { mkdtemp, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { ConfigError } from '../../src/config/config-error.ts'
 import { loadSettings } from '../../src/config/load-settings.ts'
+import { tempDir } from '../helpers/temp-dir.ts'
 
 const KEY = '/key/swarm/psk/1.0.0/\n/base16/\n' + 'ab'.repeat(32) + '\n'
 const base = { DPM_NPM_UPSTREAM: 'http://127.0.0.1:9/' }
@@ -61,7 +61,7 @@ describe('settings', () => {
   })
 
   it('reads a YAML file, and the environment wins over it', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'dpm-config-'))
+    const dir = await tempDir('config-')
     const file = join(dir, 'dpm.yaml')
     await writeFile(file, 'http_port: 9000\nlog_level: warn\ndata_dir: /from-file\n')
     const settings = await load({ DPM_LOG_LEVEL: 'error' }, file)
@@ -72,7 +72,7 @@ describe('settings', () => {
   })
 
   it('reads the swarm key from a file', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'dpm-config-'))
+    const dir = await tempDir('config-')
     await writeFile(join(dir, 'swarm.key'), KEY)
     const settings = await load({ DPM_SWARM_KEY_FILE: join(dir, 'swarm.key') })
     assert.equal(Buffer.from(settings.swarm_key!).toString(), KEY)
@@ -106,7 +106,7 @@ describe('settings', () => {
   })
 
   it('names the file and the problem when the config file is wrong', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'dpm-config-'))
+    const dir = await tempDir('config-')
     await rejects({}, /^DPM_CONFIG: cannot read .*nope\.yaml/, join(dir, 'nope.yaml'))
     await writeFile(join(dir, 'list.yaml'), '- a\n- b\n')
     await rejects({}, /^DPM_CONFIG: .* must be a YAML mapping/, join(dir, 'list.yaml'))

@@ -13,6 +13,7 @@ import { startStaticFiles, type StaticFiles } from '../../helpers/static-files.t
 import { generateSwarmKey } from '../../helpers/swarm-key.ts'
 import { startTestNode, type TestNode } from '../../helpers/test-node.ts'
 import { health, waitFor } from '../../helpers/wait-for.ts'
+import { tempDir } from '../../helpers/temp-dir.ts'
 
 const repoman = async (...args: string[]): Promise<void> => {
   const run = await runDpm(['repoman', ...args])
@@ -23,7 +24,7 @@ const repoman = async (...args: string[]): Promise<void> => {
 async function bigSdist (name: string, version: string): Promise<string> {
   const dir = await packageDir({ name, version })
   await writeFile(join(dir, 'src', name, 'data.bin'), randomBytes(700 * 1024))
-  const out = join(await mkdtemp(join(tmpdir(), 'dpm-sdist-')), `${name}.tar.gz`)
+  const out = join(await tempDir('sdist-'), `${name}.tar.gz`)
   execFileSync('tar', ['-czf', out, '-C', dir, '.'])
   return out
 }

@@ -9,6 +9,7 @@ import { runCommand, type CommandResult } from '../../helpers/run-command.ts'
 import { spawnNode, type SpawnedNode } from '../../helpers/spawn-node.ts'
 import { generateSwarmKey } from '../../helpers/swarm-key.ts'
 import { addressOf, pulledIndex } from '../../helpers/swarm-harness.ts'
+import { tempDir } from '../../helpers/temp-dir.ts'
 
 const INDEX_TYPE = 'application/vnd.oci.image.index.v1+json'
 const sha256 = (bytes: Uint8Array): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`
@@ -155,7 +156,7 @@ describe('OCI images through a node', () => {
     assert.equal(refused.status, 502)
     assert.equal(refused.headers.get('content-type'), 'application/json')
     await refused.arrayBuffer()
-    const failed = await skopeo('copy', '--all', '--quiet', '--src-tls-verify=false', imageVia(fresh), `oci:${await mkdtemp(join(tmpdir(), 'dpm-oci-bad-'))}:x`)
+    const failed = await skopeo('copy', '--all', '--quiet', '--src-tls-verify=false', imageVia(fresh), `oci:${await tempDir('oci-bad-')}:x`)
     assert.ok(!failed.ok)
     registry.tampered.clear()
     const fixed = await fetch(`${fresh.url}/v2/reg.test/${registry.image.repository}/blobs/${layer}`)
