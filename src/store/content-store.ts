@@ -190,6 +190,7 @@ export function createContentStore (components: ContentStoreComponents): Content
         await tracking.discard()
         throw err
       })
+      stored.catch(() => {}) // a caller that never asks is not an unhandled rejection
       return { cid, stored, discard: async () => { await stored.catch(() => {}); await tracking.discard() }, settle: tracking.settle }
     },
 
