@@ -183,7 +183,7 @@ export function createDocumentCache (components: DocumentCacheComponents, init: 
 
   return {
     async storing (ms) {
-      await Promise.race([Promise.all([...committing.values()].map(async (c) => await c.done)), sleep(ms, undefined, { ref: false })])
+      await Promise.race([Promise.all([...committing.values()].map((c) => c.done)), sleep(ms, undefined, { ref: false })])
     },
 
     async get<Doc> (adapter: FormatAdapter<Doc>, target: MetadataTarget, options: GetDocumentOptions): Promise<CachedDocument<Doc>> {

@@ -88,8 +88,8 @@ export interface ContentStore {
    * `add` for a document held whole in memory, which does not wait for the disk:
    * the CID is known once the bytes are hashed, so a fetched document can be
    * answered while its blocks are written (the record naming them waits for
-   * `stored`). A cold install's packuments each spared their client four trips
-   * to the thread pool and the wait behind them.
+   * `stored`). A cold packument no longer waits for its block file's four
+   * trips to the thread pool before it is answered.
    */
   addBytes(bytes: Uint8Array, signal?: AbortSignal): Promise<DeferredAdd>
   cat(cid: CID, options?: ReadOptions): AsyncIterable<Uint8Array>
@@ -177,21 +177,24 @@ export function createContentStore (components: ContentStoreComponents): Content
           return cid
         }
       }
+      // every write started has ended, then the blocks created are deleted
+      const undo = async (): Promise<void> => {
+        await Promise.allSettled(writes)
+        await tracking.discard()
+      }
       let cid
       try {
         cid = await importInto(deferring, [bytes], signal)
       } catch (err) {
-        await Promise.allSettled(writes)
-        await tracking.discard()
+        await undo()
         throw err
       }
       const stored = Promise.all(writes).then(() => {}, async (err: unknown) => {
-        await Promise.allSettled(writes)
-        await tracking.discard()
+        await undo()
         throw err
       })
       stored.catch(() => {}) // a caller that never asks is not an unhandled rejection
-      return { cid, stored, discard: async () => { await stored.catch(() => {}); await tracking.discard() }, settle: tracking.settle }
+      return { cid, stored, discard: undo, settle: tracking.settle }
     },
 
     cat (cid, options = {}) {
