@@ -128,8 +128,12 @@ export interface FormatAdapter<Doc = unknown> {
   /** Turns a request into a target; throws `BadRequestError`/`NotFoundError` for bad input. Must not do I/O. */
   parse(request: FormatRequest, upstream: string): Target
 
-  /** Parses an upstream metadata document; throws `UpstreamError` if it is malformed. */
-  parseDocument(bytes: Uint8Array, target: MetadataTarget): Doc
+  /**
+   * Parses an upstream metadata document; throws (or rejects with) `UpstreamError`
+   * if it is malformed. A promise lets a large document be parsed off the event
+   * loop; `bytes` stay unchanged until it settles.
+   */
+  parseDocument(bytes: Uint8Array, target: MetadataTarget): Doc | Promise<Doc>
 
   /**
    * Where the document says the artifact lives and its digests; undefined when it

@@ -1,7 +1,7 @@
 import { BadRequestError, NotFoundError, UpstreamError } from '../../src/errors.ts'
 import type { ArtifactLocation, FormatAdapter, FormatRequest, MetadataTarget, Target } from '../index.ts'
 import { publishedDigests } from './integrity.ts'
-import { readPackument, tarballLink, type NpmDocument } from './npm-document.ts'
+import { loadPackument, tarballLink, type NpmDocument } from './npm-document.ts'
 import { decodeSegments, takePackageName, type PackageName } from './package-name.ts'
 import type { PackumentVersion } from './packument.ts'
 
@@ -41,7 +41,7 @@ export const npmAdapter: FormatAdapter<NpmDocument> = {
     throw new NotFoundError('not found')
   },
 
-  parseDocument: (bytes) => readPackument(bytes),
+  parseDocument: async (bytes) => await loadPackument(bytes),
 
   locateArtifact (target, doc, upstream): ArtifactLocation | undefined {
     const file = target.key.slice(target.key.lastIndexOf('/') + 1)

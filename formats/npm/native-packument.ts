@@ -10,6 +10,8 @@ export type NativeAbbreviation = [name: string, body: Buffer, bases: number[], d
 
 interface PackumentAddon {
   abbreviate(bytes: Uint8Array): NativeAbbreviation | undefined
+  /** The same, worked out on libuv's thread pool; `bytes` must not change until it settles. */
+  abbreviateOffThread(bytes: Uint8Array): Promise<NativeAbbreviation | undefined>
 }
 
 /** The addon, if `native/build.sh` could build it at install (a C++ compiler and Node's headers). */

@@ -77,7 +77,7 @@ export function createDocumentCache (components: DocumentCacheComponents, init: 
     const hit = parsed.get(memoKey)
     if (hit !== undefined) return hit.doc as Doc
     const bytes = await content.readAll(CID.parse(record.cid), { signal, maxBytes: adapter.maxDocumentBytes })
-    const doc = adapter.parseDocument(bytes, target)
+    const doc = await adapter.parseDocument(bytes, target)
     parsed.set(memoKey, { doc })
     return doc
   }
@@ -109,7 +109,7 @@ export function createDocumentCache (components: DocumentCacheComponents, init: 
     const adding = content.addBytes(bytes, signal)
     let doc: Doc
     try {
-      doc = adapter.parseDocument(bytes, target)
+      doc = await adapter.parseDocument(bytes, target)
     } catch (err) {
       void adding.then(async (added) => { await added.discard() }, () => {})
       throw err
@@ -158,7 +158,7 @@ export function createDocumentCache (components: DocumentCacheComponents, init: 
         const manifest = decodeManifest(await loadBlock(blocks, CID.parse(candidate.cid), { signal: peerSignal, offline: false }))
         if (manifest === undefined) throw new Error('not a metadata manifest')
         const bytes = await content.readAll(manifest.body, { signal: peerSignal, network: true, maxBytes: adapter.maxDocumentBytes })
-        const doc = adapter.parseDocument(bytes, target)
+        const doc = await adapter.parseDocument(bytes, target)
         const record: IndexRecord = withoutUndefined({
           key: target.key,
           kind: 'metadata',

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { before, describe, it } from 'node:test'
 import fc from 'fast-check'
 import { loadPackumentAddon } from '../../formats/npm/native-packument.ts'
-import { readPackument } from '../../formats/npm/npm-document.ts'
+import { loadPackument, OFF_THREAD_BYTES, readPackument } from '../../formats/npm/npm-document.ts'
 import { tarballFile } from '../../formats/npm/packument.ts'
 import { concatPadded } from '../../src/store/padded-concat.ts'
 
@@ -168,7 +168,64 @@ describe('npm packuments abbreviated by the addon (native/packument.cc)', () => 
   })
 
   it('refuses a non-byte argument with a TypeError', () => {
-    assert.throws(() => loadPackumentAddon()!.abbreviate('{}' as unknown as Uint8Array), TypeError)
-    assert.throws(() => loadPackumentAddon()!.abbreviate(new Uint16Array(2) as unknown as Uint8Array), TypeError)
+    for (const call of [loadPackumentAddon()!.abbreviate, loadPackumentAddon()!.abbreviateOffThread]) {
+      assert.throws(() => call('{}' as unknown as Uint8Array), TypeError)
+      assert.throws(() => call(new Uint16Array(2) as unknown as Uint8Array), TypeError)
+    }
   })
 })
+
+describe('npm packuments abbreviated off the event loop', () => {
+  const addon = (): NonNullable<ReturnType<typeof loadPackumentAddon>> => loadPackumentAddon()!
+
+  it('answers on the thread pool what it answers on the event loop, many at once (one shares the kept parser, the others bring their own)', async () => {
+    const docs = [
+      ...fc.sample(packument, { numRuns: 200, seed: 11 }).map(encode),
+      Buffer.from('{"name":"a",'), Buffer.from('{"name":"a","versions":{},"name":"b"}'), Buffer.from('[]'),
+      largePackument(800), // several MB
+      encode({ name: 'big', versions: {}, readme: 'x'.repeat(17 * 1024 * 1024) }) // too large to share the kept parser
+    ]
+    const offThread = await Promise.all(docs.map(async (bytes) => await addon().abbreviateOffThread(bytes)))
+    docs.forEach((bytes, i) => { assert.deepStrictEqual(offThread[i], addon().abbreviate(bytes), String(bytes.subarray(0, 80))) })
+    assert.ok(offThread.filter((answer) => answer !== undefined).length > docs.length / 4, 'most generated documents are taken by the addon')
+  })
+
+  it('lets the event loop run while a large document is read', async () => {
+    const bytes = largePackument(3000)
+    let turns = 0
+    let reading = true
+    const turn = (): void => { if (reading) { turns++; setImmediate(turn) } }
+    setImmediate(turn)
+    const answer = await addon().abbreviateOffThread(bytes)
+    reading = false
+    assert.notEqual(answer, undefined)
+    assert.ok(turns > 0, 'the event loop turned while the document was read')
+    assert.deepStrictEqual(answer, addon().abbreviate(bytes))
+  })
+
+  it('reads a packument of OFF_THREAD_BYTES or more as readPackument does, and refuses a malformed one with its message', async () => {
+    const bytes = largePackument(400)
+    assert.ok(bytes.byteLength >= OFF_THREAD_BYTES)
+    const files = ['big-1.0.7.tgz', 'big-1.0.399.tgz', 'big-9.9.9.tgz']
+    const [offLoop, onLoop] = [await loadPackument(bytes), readPackument(bytes)]
+    assert.equal(offLoop.name, onLoop.name)
+    assert.deepStrictEqual(JSON.parse(String(offLoop.abbreviated(BASE))), JSON.parse(String(onLoop.abbreviated(BASE))))
+    assert.deepStrictEqual(files.map((f) => offLoop.tarballDist(f)), files.map((f) => onLoop.tarballDist(f)))
+    assert.notEqual(offLoop.tarballDist('big-1.0.7.tgz'), undefined)
+
+    const malformed = encode({ name: 'big', versions: { '1.0.0': { version: '1.0.0' } }, readme: 'x'.repeat(OFF_THREAD_BYTES) })
+    const message = (() => { try { readPackument(malformed) } catch (err) { return (err as Error).message } })()
+    assert.ok(message !== undefined, 'readPackument refuses a version without a dist')
+    await assert.rejects(loadPackument(malformed), { message })
+  })
+})
+
+/** A well-formed packument of `count` versions, ~4 KB each. */
+function largePackument (count: number): Buffer {
+  const versions: Record<string, unknown> = {}
+  for (let i = 0; i < count; i++) {
+    const id = `1.0.${i}`
+    versions[id] = { name: 'big', version: id, description: 'd'.repeat(3000), dependencies: { 'left-pad': '^1.0.0' }, dist: { tarball: `https://r.example/big/-/big-${id}.tgz`, shasum: 'a94424bd39eb5a686523312f54699bc83d887e92' } }
+  }
+  return encode({ name: 'big', 'dist-tags': { latest: `1.0.${count - 1}` }, versions })
+}
