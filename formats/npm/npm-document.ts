@@ -1,6 +1,6 @@
 import { abbreviate } from './abbreviate.ts'
 import { loadPackumentAddon, type NativeAbbreviation } from './native-packument.ts'
-import { parsePackument, tarballFile, versionWithTarball, type Packument, type PackumentVersion } from './packument.ts'
+import { parsePackument, tarballFile, versionNamedIn, versionWithTarball, type Packument, type PackumentVersion } from './packument.ts'
 
 type Dist = PackumentVersion['dist']
 
@@ -82,6 +82,14 @@ function nativeDocument (bytes: Uint8Array, [name, body, bases, dists]: NativeAb
       return Buffer.concat(parts)
     },
     tarballDist (file) {
+      // the registry's layout found in the flat list, without a dist object for every version (typescript has ~3500)
+      const id = versionNamedIn(name, file)
+      for (let i = 0; i < dists.length; i += 4) {
+        if (dists[i] === id) {
+          if (tarballFile(dists[i + 1]!) === file) return distAt(dists, i)
+          break
+        }
+      }
       versions ??= distsById(dists)
       return versionWithTarball({ name, versions }, file)?.dist
     },
@@ -92,11 +100,14 @@ function nativeDocument (bytes: Uint8Array, [name, body, bases, dists]: NativeAb
 /** The addon's flat list, four entries per version, as version id → dist. */
 function distsById (dists: Array<string | undefined>): Record<string, { dist: Dist }> {
   const versions: Record<string, { dist: Dist }> = {}
-  for (let i = 0; i < dists.length; i += 4) {
-    const dist: Dist = { tarball: dists[i + 1]! }
-    if (dists[i + 2] !== undefined) dist.integrity = dists[i + 2]
-    if (dists[i + 3] !== undefined) dist.shasum = dists[i + 3]
-    versions[dists[i]!] = { dist }
-  }
+  for (let i = 0; i < dists.length; i += 4) versions[dists[i]!] = { dist: distAt(dists, i) }
   return versions
+}
+
+/** The dist of the version at `at` in the addon's flat list. */
+function distAt (dists: Array<string | undefined>, at: number): Dist {
+  const dist: Dist = { tarball: dists[at + 1]! }
+  if (dists[at + 2] !== undefined) dist.integrity = dists[at + 2]
+  if (dists[at + 3] !== undefined) dist.shasum = dists[at + 3]
+  return dist
 }

@@ -60,14 +60,19 @@ export function tarballFile (tarballUrl: string): string | undefined {
   }
 }
 
+/** The version a tarball of package `name` is named after (`<name>-<version>.tgz`), else ''. */
+export function versionNamedIn (name: string, file: string): string {
+  const prefix = `${name.slice(name.lastIndexOf('/') + 1)}-`
+  return file.startsWith(prefix) && file.endsWith('.tgz') ? file.slice(prefix.length, -'.tgz'.length) : ''
+}
+
 /**
  * The version whose tarball is `file`: by its name (`<name>-<version>.tgz`, the
  * registry's layout) at once, else by looking through every version — a
  * packument may have thousands, and an install asks this once per tarball.
  */
 export function versionWithTarball<V extends { dist: { tarball: string } }> (doc: { name: string, versions: Record<string, V> }, file: string): V | undefined {
-  const prefix = `${doc.name.slice(doc.name.lastIndexOf('/') + 1)}-`
-  const id = file.startsWith(prefix) && file.endsWith('.tgz') ? file.slice(prefix.length, -'.tgz'.length) : ''
+  const id = versionNamedIn(doc.name, file)
   // own keys only: `x-constructor.tgz` must not find Object's constructor
   const named = Object.hasOwn(doc.versions, id) ? doc.versions[id] : undefined
   if (named !== undefined && tarballFile(named.dist.tarball) === file) return named
