@@ -4,8 +4,11 @@
 // them, then the same again warm. For each phase: the node's CPU in user space
 // and in the kernel (from /proc), its minor page faults, and the CPU per MB of
 // upstream document and per tarball, and the median request's time to its last
-// byte; the packuments are also fetched direct, for their time and the bytes the
-// registry sends. A fresh node each round; medians.
+// byte, and how late the node's event loop ran: the 99th percentile and the
+// worst of its delay as the node's own /-/metrics report it over the phase
+// (sampled every 10 ms, so an idle loop shows ~10 ms). The packuments are also
+// fetched direct, for their time and the bytes the registry sends. A fresh node
+// each round; medians.
 // Each round also runs the cold phases on a node without the malloc tunables of
 // bin/node-settings.js, the two kinds of node taking turns going first.
 // CPU seconds vary far less from run to run than an install's wall time does,
@@ -29,18 +32,27 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 const registry = (await promisify(execFile)('npm', ['config', 'get', 'registry'])).stdout.trim().replace(/\/?$/, '/')
 const work = await mkdtemp(join(tmpdir(), 'dpm-bench-cold-cpu-'))
 
-interface Phase { seconds: number, bytes: number, requestMs: number, user: number, kernel: number, faults: number }
+interface Phase { seconds: number, bytes: number, requestMs: number, user: number, kernel: number, faults: number, loopP99Ms: number, loopMaxMs: number }
 
-/** Fetches every URL as npm would, and what it cost the process `pid` (nothing counted without one). */
-async function phase (urls: string[], headers: Record<string, string>, pid?: number): Promise<Phase> {
-  const before = pid === undefined ? undefined : await processUsage(pid)
+/** The node's event loop delay since it was last asked: its /-/metrics start a new sample at each scrape. */
+async function loopDelay (nodeUrl: string): Promise<{ p99Ms: number, maxMs: number }> {
+  const metrics = await (await fetch(`${nodeUrl}/-/metrics`)).text()
+  const seconds = (name: string): number => Number(/^(\S+) (\S+)$/m.exec(metrics.split('\n').find((line) => line.startsWith(`${name} `)) ?? '')?.[2] ?? NaN)
+  return { p99Ms: seconds('dpm_nodejs_eventloop_lag_p99_seconds') * 1000, maxMs: seconds('dpm_nodejs_eventloop_lag_max_seconds') * 1000 }
+}
+
+/** Fetches every URL as npm would, and what it cost the node (nothing counted without one). */
+async function phase (urls: string[], headers: Record<string, string>, node?: { pid: number, url: string }): Promise<Phase> {
+  if (node !== undefined) await loopDelay(node.url)
+  const before = node === undefined ? undefined : await processUsage(node.pid)
   const started = performance.now()
   const { bytes, requestMs: each } = await fetchAll(urls, headers)
   const seconds = (performance.now() - started) / 1000
   const requestMs = median(each)
-  if (pid === undefined || before === undefined) return { seconds, bytes, requestMs, user: 0, kernel: 0, faults: 0 }
-  const after = await processUsage(pid)
-  return { seconds, bytes, requestMs, user: after.user - before.user, kernel: after.kernel - before.kernel, faults: after.faults - before.faults }
+  if (node === undefined || before === undefined) return { seconds, bytes, requestMs, user: 0, kernel: 0, faults: 0, loopP99Ms: 0, loopMaxMs: 0 }
+  const after = await processUsage(node.pid)
+  const { p99Ms: loopP99Ms, maxMs: loopMaxMs } = await loopDelay(node.url)
+  return { seconds, bytes, requestMs, user: after.user - before.user, kernel: after.kernel - before.kernel, faults: after.faults - before.faults, loopP99Ms, loopMaxMs }
 }
 
 try {
@@ -52,15 +64,15 @@ try {
   const measureNode = async (round: number, defaultMalloc: boolean): Promise<void> => {
     const node = await spawnNode({ dataDir: join(work, `dpm-${round}-${defaultMalloc}`), env: { DPM_NPM_UPSTREAM: registry }, defaultMalloc })
     try {
-      const pid = node.child.pid!
+      const measured = { pid: node.child.pid!, url: node.url }
       const packuments = names.map((n) => `${node.url}/npm/${packumentPath(n)}`)
       const tarballs = packages.map((p) => `${node.url}/npm/${tarballPath(p)}`)
       const suffix = defaultMalloc ? ', default malloc' : ''
-      runs[`packuments, cold${suffix}`]!.push(await phase(packuments, { accept: NPM_ACCEPT }, pid))
-      runs[`tarballs, cold${suffix}`]!.push(await phase(tarballs, {}, pid))
+      runs[`packuments, cold${suffix}`]!.push(await phase(packuments, { accept: NPM_ACCEPT }, measured))
+      runs[`tarballs, cold${suffix}`]!.push(await phase(tarballs, {}, measured))
       if (defaultMalloc) return
-      runs['packuments, warm']!.push(await phase(packuments, { accept: NPM_ACCEPT }, pid))
-      runs['tarballs, warm']!.push(await phase(tarballs, {}, pid))
+      runs['packuments, warm']!.push(await phase(packuments, { accept: NPM_ACCEPT }, measured))
+      runs['tarballs, warm']!.push(await phase(tarballs, {}, measured))
     } finally {
       await node.stop()
     }
@@ -78,11 +90,11 @@ try {
     return phase.startsWith('packuments') ? `${(cpu * 1000 / upstreamMB).toFixed(1)} ms per upstream MB` : `${(cpu * 1000 / packages.length).toFixed(2)} ms per tarball`
   }
   console.log(`${names.length} packuments (${upstreamMB.toFixed(1)} MB from the registry) and ${packages.length} tarballs of the install bench's lockfile, ${NPM_CONCURRENCY} at a time, median of ${ROUNDS} rounds (a fresh node each round)`)
-  console.log('| phase | seconds | median request, ms | MB served | node CPU user + kernel, s | minor faults | node CPU |')
-  console.log('| --- | --- | --- | --- | --- | --- | --- |')
+  console.log('| phase | seconds | median request, ms | MB served | node CPU user + kernel, s | minor faults | node CPU | event loop delay p99 / max, ms |')
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- |')
   for (const [name, phases] of Object.entries(runs)) {
     const m = (f: (p: Phase) => number): number => median(phases.map(f))
-    const node = name.endsWith('direct') ? '| | | |' : `| ${m((p) => p.user).toFixed(2)} + ${m((p) => p.kernel).toFixed(2)} | ${m((p) => p.faults)} | ${perUnit(name)} |`
+    const node = name.endsWith('direct') ? '| | | | |' : `| ${m((p) => p.user).toFixed(2)} + ${m((p) => p.kernel).toFixed(2)} | ${m((p) => p.faults)} | ${perUnit(name)} | ${m((p) => p.loopP99Ms).toFixed(1)} / ${m((p) => p.loopMaxMs).toFixed(1)} |`
     console.log(`| ${name} | ${m((p) => p.seconds).toFixed(2)} | ${m((p) => p.requestMs).toFixed(1)} | ${(m((p) => p.bytes) / 1e6).toFixed(1)} ${node}`)
   }
 } finally {
