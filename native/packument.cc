@@ -18,9 +18,9 @@
 
 #include <atomic>
 #include <charconv>
+#include <cstring>
 #include <memory>
 #include <optional>
-#include <cstring>
 #include <string>
 #include <string_view>
 #include <type_traits>

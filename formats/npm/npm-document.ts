@@ -38,7 +38,7 @@ export function readPackument (bytes: Uint8Array, init: { native?: boolean } = {
 /**
  * From this size the node abbreviates a packument on the thread pool: at ~4 ms
  * per MB on this machine's cores, a larger one would hold every other request
- * waiting on the event loop (typescript's 10.5 MB, ~45 ms). Smaller ones stay
+ * waiting on the event loop (typescript's 10.5 MB, ~15–40 ms). Smaller ones stay
  * on the loop, where they take less than the hop to a pool thread would save.
  */
 export const OFF_THREAD_BYTES = 256 * 1024
