@@ -37,7 +37,7 @@ interface Phase { seconds: number, bytes: number, requestMs: number, user: numbe
 /** The node's event loop delay since it was last asked: its /-/metrics start a new sample at each scrape. */
 async function loopDelay (nodeUrl: string): Promise<{ p99Ms: number, maxMs: number }> {
   const metrics = await (await fetch(`${nodeUrl}/-/metrics`)).text()
-  const seconds = (name: string): number => Number(/^(\S+) (\S+)$/m.exec(metrics.split('\n').find((line) => line.startsWith(`${name} `)) ?? '')?.[2] ?? NaN)
+  const seconds = (name: string): number => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics)?.[1] ?? NaN)
   return { p99Ms: seconds('dpm_nodejs_eventloop_lag_p99_seconds') * 1000, maxMs: seconds('dpm_nodejs_eventloop_lag_max_seconds') * 1000 }
 }
 

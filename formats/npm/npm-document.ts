@@ -31,8 +31,7 @@ export const NATIVE_PACKUMENTS = addon !== undefined
  * document it leaves to JS, the JS path does all of it.
  */
 export function readPackument (bytes: Uint8Array, init: { native?: boolean } = {}): NpmDocument {
-  const native = init.native === false ? undefined : addon?.abbreviate(bytes)
-  return native === undefined ? parsedDocument(parsePackument(bytes)) : nativeDocument(bytes, native)
+  return documentOf(bytes, init.native === false ? undefined : addon?.abbreviate(bytes))
 }
 
 /**
@@ -46,7 +45,11 @@ export const OFF_THREAD_BYTES = 256 * 1024
 /** `readPackument` as the node reads an upstream packument: a large one off the event loop. */
 export async function loadPackument (bytes: Uint8Array): Promise<NpmDocument> {
   if (addon === undefined || bytes.byteLength < OFF_THREAD_BYTES) return readPackument(bytes)
-  const native = await addon.abbreviateOffThread(bytes)
+  return documentOf(bytes, await addon.abbreviateOffThread(bytes))
+}
+
+/** The document from the addon's reading of `bytes`, else (undefined: left to JS) from the JS path's. */
+function documentOf (bytes: Uint8Array, native: NativeAbbreviation | undefined): NpmDocument {
   return native === undefined ? parsedDocument(parsePackument(bytes)) : nativeDocument(bytes, native)
 }
 
