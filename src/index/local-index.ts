@@ -18,7 +18,8 @@ export interface LocalIndex {
   committing(key: string, stored: Promise<unknown>): void
 }
 
-const PREFIX = '/dpm/index'
+/** Where the records live in the datastore. */
+export const INDEX_PREFIX = '/dpm/index'
 /**
  * Lookups answered from memory: every request reads the index once or twice, and
  * a datastore read is a trip to LevelDB's thread plus a parse. This index is the
@@ -34,7 +35,7 @@ const REMEMBERED_KEYS = 10_000
  */
 export function createLocalIndex (components: { datastore: Datastore }, init: { onPut?(record: IndexRecord): void, onGet?(key: string): void } = {}): LocalIndex {
   const { datastore } = components
-  const keyOf = (key: string): Key => new Key(`${PREFIX}/${Buffer.from(key).toString('base64url')}`)
+  const keyOf = (key: string): Key => new Key(`${INDEX_PREFIX}/${Buffer.from(key).toString('base64url')}`)
   const decode = (bytes: Uint8Array): IndexRecord | undefined => {
     try {
       const parsed = v.safeParse(IndexRecordSchema, JSON.parse(Buffer.from(bytes).toString('utf8')))
@@ -91,7 +92,7 @@ export function createLocalIndex (components: { datastore: Datastore }, init: { 
     },
     async * all () {
       await Promise.all(pending.values())
-      for await (const { value } of datastore.query({ prefix: PREFIX })) {
+      for await (const { value } of datastore.query({ prefix: INDEX_PREFIX })) {
         const record = decode(value)
         if (record !== undefined) yield record
       }
