@@ -20,6 +20,7 @@ import type { NodeSettings } from '../config/load-settings.ts'
 import { createDocumentRenderer } from '../gateway/document-renderer.ts'
 import { createGateway } from '../gateway/create-gateway.ts'
 import { proxiedPath } from '../gateway/proxy-request.ts'
+import { refuseBadHost } from '../gateway/refuse-bad-host.ts'
 import { loadSendFile } from '../gateway/send-from-disk.ts'
 import type { Health } from '../gateway/health.ts'
 import { createLocalIndex, type LocalIndex } from '../index/local-index.ts'
@@ -200,7 +201,7 @@ export async function startNode (settings: NodeSettings, components: { log: Logg
   const app = createGateway({ mounts, documents, artifacts, renderer, metrics, log, health, status, activity, index, store: { pins, keeper }, adminToken: settings.admin_token, catalog, listings, sendFile })
 
   const listener = getRequestListener(app.fetch, {
-    // a request Hono cannot even parse (a bad Host): JSON, as the node's own errors are
+    // a request Hono cannot parse that got past refuseBadHost: JSON, as the node's own errors are
     errorHandler: (err: unknown) => Response.json(
       { error: err instanceof RequestError ? `bad request: ${err.message}` : 'internal error' },
       { status: err instanceof RequestError ? 400 : 500 }
@@ -218,6 +219,7 @@ export async function startNode (settings: NodeSettings, components: { log: Logg
     }
     // Hono refuses a raw backslash before routing; encoded, the format judges it and answers in its own shape
     if (req.url?.includes('\\') === true) req.url = req.url.replaceAll('\\', '%5C')
+    if (refuseBadHost(req, res, mounts)) return
     void listener(req, res)
   })
   await new Promise<void>((resolve, reject) => {

@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test'
 import fc from 'fast-check'
 import aptPlugin from '../../formats/apt/index.ts'
 import cargoPlugin from '../../formats/cargo/index.ts'
+import ddsPlugin from '../../formats/dds/index.ts'
 import ociPlugin from '../../formats/oci/index.ts'
 import pypiPlugin from '../../formats/pypi/index.ts'
 import type { FormatAdapter, Target } from '../../formats/index.ts'
@@ -12,6 +13,7 @@ import { npmAdapter } from '../../formats/npm/index.ts'
 import { DpmError } from '../../src/errors.ts'
 import { PLUGIN_API } from '../../src/plugins/load-plugins.ts'
 import { startFakeNpmRegistry, type FakeNpmRegistry } from '../helpers/fake-npm-registry.ts'
+import { countBlocks, listIndex } from '../helpers/inspect-store.ts'
 import { startTestNode, type TestNode } from '../helpers/test-node.ts'
 
 /** Path segments a careless or hostile client sends, mixed with ordinary ones. */
@@ -30,7 +32,8 @@ const adapters: Array<{ name: string, adapter: FormatAdapter }> = [
   { name: 'cargo', adapter: cargoPlugin(PLUGIN_API).mounts({ upstreams: [{ name: 'test', url: UPSTREAM }] })[0]!.adapter },
   { name: 'pypi', adapter: pypiPlugin(PLUGIN_API).mounts({ upstream: UPSTREAM })[0]!.adapter },
   { name: 'apt', adapter: aptPlugin(PLUGIN_API).mounts({ upstreams: [{ name: 'test', url: UPSTREAM }] })[0]!.adapter },
-  { name: 'oci', adapter: ociPlugin(PLUGIN_API).mounts({ upstreams: new Map([['docker.io', UPSTREAM], ['reg.test', UPSTREAM]]), credentials: new Map() })[0]!.adapter }
+  { name: 'oci', adapter: ociPlugin(PLUGIN_API).mounts({ upstreams: new Map([['docker.io', UPSTREAM], ['reg.test', UPSTREAM]]), credentials: new Map() })[0]!.adapter },
+  { name: 'dds', adapter: ddsPlugin(PLUGIN_API).mounts({ upstreams: [{ name: 'test', url: UPSTREAM }] })[0]!.adapter }
 ]
 
 /** Every upstream URL a target would make the node fetch. */
@@ -63,16 +66,38 @@ describe('adapters given hostile paths (property-based)', () => {
   }
 })
 
-/** A GET with the path and headers exactly as given. */
-async function rawGet (url: string, path: string, headers: Record<string, string> = {}): Promise<{ status: number, contentType?: string, body: string }> {
+/** A GET with the path and headers exactly as given; one that takes 10 s is a hung request. */
+async function rawGet (url: string, path: string, headers: Record<string, string> = {}): Promise<{ status: number, contentType?: string, location?: string, body: string }> {
   const { hostname, port } = new URL(url)
   return await new Promise((resolve, reject) => {
-    request({ hostname, port, path, headers }, (res) => {
+    request({ hostname, port, path, headers, signal: AbortSignal.timeout(10_000) }, (res) => {
       let body = ''
-      res.setEncoding('utf8').on('data', (d: string) => { body += d }).on('end', () => { resolve({ status: res.statusCode ?? 0, contentType: res.headers['content-type'], body }) })
+      res.setEncoding('utf8').on('data', (d: string) => { body += d }).on('end', () => { resolve({ status: res.statusCode ?? 0, contentType: res.headers['content-type'], location: res.headers.location, body }) })
     }).on('error', reject).end()
   })
 }
+
+/** Each format's error body, as its clients read it. */
+const errorShape: Record<string, { contentType: string, holds(body: string): boolean }> = {
+  '/npm': { contentType: 'application/json', holds: (body) => typeof (JSON.parse(body) as { error?: unknown }).error === 'string' },
+  '/dds/test': { contentType: 'application/json', holds: (body) => typeof (JSON.parse(body) as { error?: unknown }).error === 'string' },
+  '/cargo/test': { contentType: 'application/json', holds: (body) => (JSON.parse(body) as { errors?: Array<{ detail?: unknown }> }).errors?.every((e) => typeof e.detail === 'string') === true },
+  '/v2': { contentType: 'application/json', holds: (body) => (JSON.parse(body) as { errors?: Array<{ code?: unknown, message?: unknown }> }).errors?.every((e) => typeof e.code === 'string' && typeof e.message === 'string') === true },
+  '/pypi': { contentType: 'text/plain; charset=utf-8', holds: (body) => body.length > 1 && body.endsWith('\n') },
+  '/apt/test': { contentType: 'text/plain; charset=utf-8', holds: (body) => body.length > 1 && body.endsWith('\n') }
+}
+
+/** Headers a careless or hostile client sends: any printable value, or none. */
+const printable = fc.string({ maxLength: 60 }).map((s) => s.replace(/[^\x20-\x7e]/g, ''))
+const hostileHeaders = fc.record({
+  accept: printable,
+  'accept-encoding': printable,
+  range: fc.oneof(printable, fc.constantFrom('bytes=0-', 'bytes=-1', 'bytes=5-2', 'bytes=0-1,5-9')),
+  'if-none-match': printable,
+  'if-modified-since': printable,
+  authorization: printable,
+  host: fc.oneof(printable, fc.constantFrom('evil.example', 'evil.example:80', '127.0.0.1:1'))
+}, { requiredKeys: [] })
 
 describe('the gateway given hostile requests (property-based)', () => {
   let upstream: FakeNpmRegistry
@@ -81,7 +106,7 @@ describe('the gateway given hostile requests (property-based)', () => {
     upstream = await startFakeNpmRegistry()
     upstream.publish('real', { version: '1.0.0', tarball: randomBytes(3000) })
     // Cargo pointed at the same loopback server: names that parse get its 404, nothing leaves the machine
-    dpm = await startTestNode({ npmUpstream: upstream.url, settings: { plugin_env: { DPM_CARGO_UPSTREAMS: `test=sparse+${upstream.url}`, DPM_PYPI_UPSTREAM: `${upstream.url}/simple/`, DPM_APT_UPSTREAMS: `test=${upstream.url}/debian/`, DPM_OCI_UPSTREAMS: `docker.io=${upstream.url},reg.test=${upstream.url}` } } })
+    dpm = await startTestNode({ npmUpstream: upstream.url, settings: { plugin_env: { DPM_CARGO_UPSTREAMS: `test=sparse+${upstream.url}`, DPM_PYPI_UPSTREAM: `${upstream.url}/simple/`, DPM_APT_UPSTREAMS: `test=${upstream.url}/debian/`, DPM_OCI_UPSTREAMS: `docker.io=${upstream.url},reg.test=${upstream.url}`, DPM_DDS_UPSTREAMS: `test=${upstream.url}/dds/` } } })
     await (await fetch(`${dpm.url}/npm/real/-/real-1.0.0.tgz`)).arrayBuffer()
   })
   after(async () => {
@@ -89,19 +114,32 @@ describe('the gateway given hostile requests (property-based)', () => {
     await upstream.close()
   })
 
-  it('answers any path under a format with that format\'s shape and never a 5xx', async () => {
-    const errorType: Record<string, string> = { '/npm': 'application/json', '/cargo/test': 'application/json', '/pypi': 'text/plain; charset=utf-8', '/apt/test': 'text/plain; charset=utf-8', '/v2': 'application/json' }
-    await fc.assert(fc.asyncProperty(fc.constantFrom(...Object.keys(errorType)), hostilePath, async (prefix, path) => {
-      const response = await rawGet(dpm.url, `${prefix}${path}`)
-      assert.ok(response.status < 500, `${prefix}${path}: ${response.status} ${response.body.slice(0, 200)}`)
-      if (response.status >= 400) assert.equal(response.contentType, errorType[prefix], `${prefix}${path}`)
-      assert.ok(!/\n\s+at /.test(response.body), `${prefix}${path}: a stack trace`)
-    }), { numRuns: 300 })
+  it('answers any path and headers under a format with a 4xx in that format\'s shape (or the page asked for), never a 5xx, a redirect away or a stored byte', async () => {
+    await dpm.node.storing(10_000)
+    const blocksBefore = await countBlocks(dpm.dataDir)
+    const keysBefore = (await listIndex(dpm)).map((r) => r.key).sort()
+    const answered: string[] = []
+    await fc.assert(fc.asyncProperty(fc.constantFrom(...Object.keys(errorShape)), hostilePath, hostileHeaders, async (prefix, path, headers) => {
+      const response = await rawGet(dpm.url, `${prefix}${path}`, headers)
+      const said = `${prefix}${path} ${JSON.stringify(headers)}: ${response.status} ${response.body.slice(0, 200)}`
+      assert.ok(response.status < 500, said)
+      assert.ok(!/\n\s+at /.test(response.body), `${said}: a stack trace`)
+      if (response.status >= 300 && response.status < 400) assert.ok(response.location?.startsWith('/') && !response.location.startsWith('//'), `${said}: redirected to ${response.location}`)
+      if (response.status < 400) { answered.push(`${prefix}${path}`); return }
+      const shape = errorShape[prefix]!
+      assert.equal(response.contentType, shape.contentType, said)
+      assert.ok(shape.holds(response.body), `${said}: not in the format's error shape`)
+    }), { numRuns: 400 })
     assert.equal((await fetch(`${dpm.url}/-/health`)).status, 200)
+    // the fake upstream has nothing for any of these paths: nothing new can have been stored
+    await dpm.node.storing(10_000)
+    assert.equal(await countBlocks(dpm.dataDir), blocksBefore, 'blocks written')
+    assert.deepEqual((await listIndex(dpm)).map((r) => r.key).sort(), keysBefore, 'index records written')
+    console.log(`answered without an error: ${JSON.stringify([...new Set(answered)])}`)
   })
 
   it('answers any Range, Accept and If-None-Match on a cached artifact with 200, 206, 304 or 416', async () => {
-    const header = fc.string({ maxLength: 60 }).map((s) => s.replace(/[^\x20-\x7e]/g, ''))
+    const header = printable
     const range = fc.oneof(header, fc.tuple(fc.nat(5000), fc.nat(5000)).map(([a, b]) => `bytes=${a}-${b}`), fc.constantFrom('bytes=-0', 'bytes=0-', 'bytes=-99999', 'bytes=5-2', 'bytes=0-1,5-9', 'items=0-1'))
     await fc.assert(fc.asyncProperty(range, header, header, async (rangeValue, accept, etag) => {
       const response = await rawGet(dpm.url, '/npm/real/-/real-1.0.0.tgz', { range: rangeValue, accept, 'if-none-match': etag })
