@@ -78,15 +78,24 @@ describe('npm pull-through against a fake upstream', () => {
     assert.equal(upstream.count('/bad/-/bad-1.0.0.tgz'), 2, 'a failed fill is not cached')
   })
 
-  it('never presents a body cut short by the upstream as complete', async () => {
-    const response = await fetch(`${dpm.url}/npm/cut/-/cut-1.0.0.tgz`)
+  it('never presents a body cut short by the upstream as complete, and keeps nothing of it', async () => {
+    await (await fetch(`${dpm.url}/npm/cut`)).arrayBuffer()
+    await dpm.node.storing(10_000)
+    const blocksBefore = await countBlocks(dpm.dataDir)
+    const started = performance.now()
+    const response = await fetch(`${dpm.url}/npm/cut/-/cut-1.0.0.tgz`, { signal: AbortSignal.timeout(20_000) })
     if (response.status === 200) {
       await assert.rejects(response.arrayBuffer(), 'the body must end in an error, not a clean end')
     } else {
       assert.equal(response.status, 502)
+      assert.equal(response.headers.get('content-type'), 'application/json')
+      assert.equal(typeof ((await response.json()) as { error?: unknown }).error, 'string')
     }
+    assert.ok(performance.now() - started < 15_000, 'no hung request')
     const keys = (await listIndex(dpm)).map((r) => r.key)
     assert.ok(!keys.includes('npm:tarball:cut/-/cut-1.0.0.tgz'))
+    await dpm.node.storing(10_000)
+    assert.equal(await countBlocks(dpm.dataDir), blocksBefore, 'no blocks left behind')
   })
 
   it('serves STALE packuments and HIT tarballs while the upstream is down', async () => {
