@@ -8,7 +8,8 @@
 // worst of its delay as the node's own /-/metrics report it over the phase
 // (sampled every 10 ms, so an idle loop shows ~10 ms). The packuments are also
 // fetched direct, for their time and the bytes the registry sends. A fresh node
-// each round; medians.
+// each round; medians, then the ratios of cold to direct seconds and of the
+// node's CPU with the tunables to without.
 // Each round also runs the cold phases on a node without the malloc tunables of
 // bin/node-settings.js, the two kinds of node taking turns going first.
 // CPU seconds vary far less from run to run than an install's wall time does,
@@ -84,9 +85,10 @@ try {
   }
 
   const upstreamMB = median(runs['packuments, direct']!.map((p) => p.bytes)) / 1e6
+  const cpuOf = (phase: string): number => median(runs[phase]!.map((p) => p.user + p.kernel))
   /** A packument phase's CPU per MB the registry sent, a tarball phase's per tarball. */
   const perUnit = (phase: string): string => {
-    const cpu = median(runs[phase]!.map((p) => p.user + p.kernel))
+    const cpu = cpuOf(phase)
     return phase.startsWith('packuments') ? `${(cpu * 1000 / upstreamMB).toFixed(1)} ms per upstream MB` : `${(cpu * 1000 / packages.length).toFixed(2)} ms per tarball`
   }
   console.log(`${names.length} packuments (${upstreamMB.toFixed(1)} MB from the registry) and ${packages.length} tarballs of the install bench's lockfile, ${NPM_CONCURRENCY} at a time, median of ${ROUNDS} rounds (a fresh node each round)`)
@@ -97,6 +99,8 @@ try {
     const node = name.endsWith('direct') ? '| | | | |' : `| ${m((p) => p.user).toFixed(2)} + ${m((p) => p.kernel).toFixed(2)} | ${m((p) => p.faults)} | ${perUnit(name)} | ${m((p) => p.loopP99Ms).toFixed(1)} / ${m((p) => p.loopMaxMs).toFixed(1)} |`
     console.log(`| ${name} | ${m((p) => p.seconds).toFixed(2)} | ${m((p) => p.requestMs).toFixed(1)} | ${(m((p) => p.bytes) / 1e6).toFixed(1)} ${node}`)
   }
+  const secondsOf = (phase: string): number => median(runs[phase]!.map((p) => p.seconds))
+  console.log(`\npackuments, cold / direct, seconds: ${(secondsOf('packuments, cold') / secondsOf('packuments, direct')).toFixed(2)}   node CPU with the tunables / default malloc: packuments ${(cpuOf('packuments, cold') / cpuOf('packuments, cold, default malloc')).toFixed(2)}, tarballs ${(cpuOf('tarballs, cold') / cpuOf('tarballs, cold, default malloc')).toFixed(2)}`)
 } finally {
   await rm(work, { recursive: true, force: true })
 }

@@ -2,8 +2,10 @@
 // request (its abbreviated `Accept`) for large and small packuments, direct to
 // the registry, through a fresh node (cold: it fetches, parses, abbreviates,
 // renders and stores the document) and through the same node again (warm).
-// Each client keeps its connections alive, as npm does. The three take turns,
-// round after round, a fresh node each round; medians are printed.
+// Each client keeps its connections alive, as npm does. Direct and the node
+// (cold, then warm: warm must follow its own cold fetch) take turns going first,
+// round after round, a fresh node each round; medians, cold − direct and
+// cold / direct are printed.
 // Run alone: `npm run bench:cold-packuments` (BENCH_ROUNDS, default 5). Needs
 // the npm registry this host uses.
 import { execFile } from 'node:child_process'
@@ -41,26 +43,33 @@ try {
       await timed(`${node.url}/npm/${path('semver')}`) // its upstream connection, opened
       for (const name of NAMES) {
         const t = times.get(name)!
-        const direct = await timed(`${registry}${path(name)}`)
-        const cold = await timed(`${node.url}/npm/${path(name)}`)
-        const warm = await timed(`${node.url}/npm/${path(name)}`)
-        t.direct.push(direct.ms)
-        t.cold.push(cold.ms)
-        t.warm.push(warm.ms)
-        t.upstreamBytes = direct.bytes
-        t.servedBytes = cold.bytes
+        const turns = [
+          async () => {
+            const direct = await timed(`${registry}${path(name)}`)
+            t.direct.push(direct.ms)
+            t.upstreamBytes = direct.bytes
+          },
+          async () => {
+            const cold = await timed(`${node.url}/npm/${path(name)}`)
+            const warm = await timed(`${node.url}/npm/${path(name)}`)
+            t.cold.push(cold.ms)
+            t.warm.push(warm.ms)
+            t.servedBytes = cold.bytes
+          }
+        ]
+        for (let i = 0; i < turns.length; i++) await turns[(i + round) % turns.length]!()
       }
     } finally {
       await node.stop()
     }
   }
   console.log(`one packument with npm's Accept, ms to the last byte, median of ${ROUNDS} rounds (a fresh node each round)`)
-  console.log('| packument | upstream sends | node sends | direct | cold | warm | cold − direct |')
-  console.log('| --- | --- | --- | --- | --- | --- | --- |')
+  console.log('| packument | upstream sends | node sends | direct | cold | warm | cold − direct | cold / direct |')
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- |')
   const MB = (bytes: number): string => `${(bytes / 1e6).toFixed(2)} MB`
   for (const [name, t] of times) {
     const [direct, cold, warm] = [median(t.direct), median(t.cold), median(t.warm)]
-    console.log(`| ${name} | ${MB(t.upstreamBytes)} | ${MB(t.servedBytes)} | ${direct.toFixed(0)} | ${cold.toFixed(0)} | ${warm.toFixed(1)} | ${(cold - direct).toFixed(0)} |`)
+    console.log(`| ${name} | ${MB(t.upstreamBytes)} | ${MB(t.servedBytes)} | ${direct.toFixed(0)} | ${cold.toFixed(0)} | ${warm.toFixed(1)} | ${(cold - direct).toFixed(0)} | ${(cold / direct).toFixed(2)} |`)
   }
 } finally {
   await rm(work, { recursive: true, force: true })

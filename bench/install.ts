@@ -5,8 +5,9 @@
 // running a while (it has served another project's packages, none of this
 // one's, so its code is compiled and warm but its cache has nothing to give).
 // The systems take turns, round after round, direct and the two colds each
+// going first in turn, then the node warm, Verdaccio warm and npm's floor each
 // going first in turn; medians and ratios are printed, and the CPU the nodes
-// and npm itself used.
+// and npm itself used (means per install).
 // Run alone: `npm run bench:install` (BENCH_ROUNDS, default 3). Needs the npm
 // registry this host uses.
 import { execFile, spawn } from 'node:child_process'
@@ -92,10 +93,15 @@ try {
     // each goes first in turn: were the upstream to cache, the later ones would always gain
     const steps = [direct, cold, coldRunning]
     for (let i = 0; i < steps.length; i++) await steps[(round + i) % steps.length]!()
-    times['dpm warm']!.push(await countingCpu(dpm.child.pid!, cpu.warm, () => npmCi('dpm warm', `${dpm.url}/npm/`)))
-    await dpm.stop()
-    times['Verdaccio warm']!.push(await npmCi('Verdaccio warm', `${verdaccio.url}/`))
-    times['npm offline floor']!.push(await npmCi('npm offline floor', registry, { cache, offline: true }))
+    // then the warm ones, each going first in turn (the offline floor reads the cache the direct install filled)
+    const warm = async (): Promise<void> => {
+      times['dpm warm']!.push(await countingCpu(dpm.child.pid!, cpu.warm, () => npmCi('dpm warm', `${dpm.url}/npm/`)))
+      await dpm.stop()
+    }
+    const verdaccioWarm = async (): Promise<void> => { times['Verdaccio warm']!.push(await npmCi('Verdaccio warm', `${verdaccio.url}/`)) }
+    const offline = async (): Promise<void> => { times['npm offline floor']!.push(await npmCi('npm offline floor', registry, { cache, offline: true })) }
+    const warmSteps = [warm, verdaccioWarm, offline]
+    for (let i = 0; i < warmSteps.length; i++) await warmSteps[(round + i) % warmSteps.length]!()
   }
 
   const m = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]))

@@ -1,9 +1,9 @@
 // Cache-hit packuments under load: requests/s and p99 at 50 connections (wrk),
-// for react (abbreviated) and typescript (full), from a node, from nginx serving
-// the node's own answer as a static file (the limit), and from Verdaccio 6 as a
-// pull-through proxy of the same upstream (installed from the registry at run
-// time, run with the project's Node). The systems take turns, round after round;
-// medians and ratios are printed.
+// for react and typescript, each abbreviated and full, from a node, from nginx
+// serving the node's own answer as a static file (the limit), and from
+// Verdaccio 6 as a pull-through proxy of the same upstream (installed from the
+// registry at run time, run with the project's Node). The systems take turns,
+// each going first in turn, round after round; medians and ratios are printed.
 // Run alone: `npm run bench:metadata` (BENCH_SECONDS per measurement, default 10;
 // BENCH_ROUNDS, default 3). Needs wrk, nginx and the npm registry this host uses.
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
@@ -74,8 +74,12 @@ http { access_log off; sendfile on; default_type application/json; server { list
     const file = `${c.name}.${c.accept === ABBREVIATED ? 'abbreviated' : 'full'}.json`
     const systems = { dpm: `${dpm.url}/npm/${c.name}`, nginx: `http://127.0.0.1:${nginxPort}/${file}`, verdaccio: `${verdaccio}/${c.name}` }
     const results: Record<string, Array<{ rps: number, p99: number, errors: number }>> = { dpm: [], nginx: [], verdaccio: [] }
+    const order = Object.entries(systems)
     for (let round = 0; round < ROUNDS; round++) {
-      for (const [system, url] of Object.entries(systems)) results[system]!.push(await load(url, c.accept))
+      for (let i = 0; i < order.length; i++) {
+        const [system, url] = order[(i + round) % order.length]!
+        results[system]!.push(await load(url, c.accept))
+      }
     }
     const m = Object.fromEntries(Object.entries(results).map(([s, rs]) => [s, { rps: median(rs.map((r) => r.rps)), p99: median(rs.map((r) => r.p99)), errors: rs.reduce((n, r) => n + r.errors, 0) }]))
     const cell = (s: string): string => m[s]!.rps === 0

@@ -1,8 +1,8 @@
 // `pip download` of a whole index — its projects, their wheels and, with them,
 // Debian's wheels of pip and setuptools — direct from a static index (pages on
 // one host, files on another, as PyPI has them) and through a node: cold (a fresh
-// node each round) and warm. The systems take turns, round after round; medians
-// and ratios are printed.
+// node each round) and warm. Direct and the node (cold, then warm on the same
+// node) take turns going first, round after round; medians and ratios are printed.
 // Run alone: `npm run bench:pypi` (BENCH_ROUNDS, default 5). Needs python3-venv.
 import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -45,9 +45,15 @@ try {
   for (let round = 0; round < ROUNDS; round++) {
     const node = await spawnNode({ dataDir: join(work, `node-${round}`), env: { DPM_PYPI_UPSTREAM: upstream.indexUrl, DPM_LOG_LEVEL: 'info' } })
     nodes.push(node)
-    times.direct.push(await download(upstream.indexUrl))
-    times.cold.push(await download(`${node.url}/pypi/simple/`))
-    times.warm.push(await download(`${node.url}/pypi/simple/`))
+    const turns = [
+      async () => { times.direct.push(await download(upstream.indexUrl)) },
+      // warm follows the node's own cold download
+      async () => {
+        times.cold.push(await download(`${node.url}/pypi/simple/`))
+        times.warm.push(await download(`${node.url}/pypi/simple/`))
+      }
+    ]
+    for (let i = 0; i < turns.length; i++) await turns[(i + round) % turns.length]!()
     await node.stop()
   }
   const direct = median(times.direct)

@@ -64,7 +64,7 @@ try {
     const artifact = `${dpm.url}/npm/big/-/big-1.0.0.tgz`
     const file = `http://127.0.0.1:${nginxPort}/big-1.0.0.tgz`
     const times = { hit: [] as number[], file: [] as number[], hit8: [] as number[], file8: [] as number[] }
-    // what serving costs each server, all its threads: the node copies every byte, nginx's sendfile does not
+    // what serving costs each server, all its threads: both send a hit with sendfile(2) (the node through native/send-file.c)
     const cpu = { dpm: { user: 0, kernel: 0 }, nginx: { user: 0, kernel: 0 } }
     const nginxWorker = Number((await promisify(execFile)('pgrep', ['-P', String(nginx.pid)])).stdout.trim())
     const servedGiB = ROUNDS * (1 + CLIENTS) * size / (1024 * MiB)
