@@ -55,6 +55,7 @@ describe('adapters given hostile paths (property-based)', () => {
           assert.ok(err.status >= 400 && err.status < 500, `${path}: status ${err.status}`)
           return
         }
+        if (target.kind === 'local') assert.ok(target.status < 500, `${path}: a local answer of ${target.status}`)
         for (const url of upstreamUrls(target)) {
           assert.ok(url.startsWith(UPSTREAM), `${path} → ${url}`)
           const resolved = new URL(url)
