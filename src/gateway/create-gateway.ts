@@ -5,7 +5,7 @@ import type { Activity } from '../node/activity.ts'
 import type { Metrics } from '../node/metrics.ts'
 import type { NodeStatus } from '../node/node-status.ts'
 import type { LocalIndex } from '../index/local-index.ts'
-import type { FormatMount } from '../pull/format-mount.ts'
+import { mountAt, type FormatMount } from '../pull/format-mount.ts'
 import type { Listings } from '../pull/listings.ts'
 import { mountTreeApi } from '../mount/tree-api.ts'
 import { accessLog } from './access-log.ts'
@@ -41,8 +41,7 @@ export interface GatewayComponents extends ServeFormatComponents {
 /** The node's HTTP face: each format under its prefix, plus the node's own `/-/` endpoints. */
 export function createGateway (components: GatewayComponents): Hono {
   const app = new Hono()
-  const formatOf = (path: string): string =>
-    components.mounts.find((m) => path === m.adapter.prefix || path.startsWith(`${m.adapter.prefix}/`))?.adapter.name ?? 'node'
+  const formatOf = (path: string): string => mountAt(components.mounts, path)?.adapter.name ?? 'node'
 
   app.use(requestIds())
   app.use(accessLog({ ...components, formatOf }))

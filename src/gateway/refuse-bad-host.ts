@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { FormatMount } from '../../formats/index.ts'
 import { BadRequestError } from '../errors.ts'
+import { mountAt, type FormatMount } from '../pull/format-mount.ts'
 
 /** A Host as clients send it: a name or IPv4 address, and maybe a port. Anything else is checked whole. */
 const ORDINARY_HOST = /^[a-z0-9.-]+(:\d{1,5})?$/i
@@ -16,7 +16,7 @@ export function refuseBadHost (req: IncomingMessage, res: ServerResponse, mounts
   if (host !== undefined && (ORDINARY_HOST.test(host) || parsesBack(host))) return false
   const error = new BadRequestError(host === undefined || host === '' ? 'the request has no Host header' : `the Host header "${host.slice(0, 64)}" names no host`)
   const [path = '/', query = ''] = (req.url ?? '/').split('?', 2)
-  const mount = mounts.find(({ adapter }) => path === adapter.prefix || path.startsWith(`${adapter.prefix}/`))
+  const mount = mountAt(mounts, path)
   const rendered = mount === undefined
     ? { status: error.status, contentType: 'application/json', body: JSON.stringify({ error: error.message }) }
     : mount.adapter.renderError(error, { method: req.method ?? 'GET', path: path.slice(mount.adapter.prefix.length) || '/', query: new URLSearchParams(query), headers: new Headers() })

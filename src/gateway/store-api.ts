@@ -2,7 +2,7 @@ import type { Hono } from 'hono'
 import * as v from 'valibot'
 import { BadRequestError, NotFoundError } from '../errors.ts'
 import type { LocalIndex } from '../index/local-index.ts'
-import type { FormatMount } from '../pull/format-mount.ts'
+import { mountAt, type FormatMount } from '../pull/format-mount.ts'
 import type { Pins } from '../store/pins.ts'
 import type { StoreKeeper } from '../store/store-keeper.ts'
 import { jsonAnswer } from './json-answer.ts'
@@ -47,7 +47,7 @@ export function mountStoreApi (app: Hono, components: StoreApiComponents): void 
   /** The index key of what a gateway path names, parsed by its format as a GET of it would be. */
   function keyOf (path: string): string {
     const url = new URL(path, 'http://node.invalid')
-    const mount = components.mounts.find((m) => url.pathname === m.adapter.prefix || url.pathname.startsWith(`${m.adapter.prefix}/`))
+    const mount = mountAt(components.mounts, url.pathname)
     if (mount === undefined) throw new BadRequestError(`${url.pathname} is under no format this node serves`)
     const target = mount.adapter.parse({ method: 'GET', path: path.split('?')[0]!.slice(mount.adapter.prefix.length) || '/', query: url.searchParams, headers: new Headers() }, mount.upstream)
     if (target.kind === 'local') throw new BadRequestError(`${url.pathname} is answered by the node itself: there is nothing stored to pin`)

@@ -20,6 +20,16 @@ export interface LocalIndex {
 
 /** Where the records live in the datastore. */
 export const INDEX_PREFIX = '/dpm/index'
+
+/** A record as stored, or `undefined` for bytes that are not one. */
+export function decodeIndexRecord (bytes: Uint8Array): IndexRecord | undefined {
+  try {
+    const parsed = v.safeParse(IndexRecordSchema, JSON.parse(Buffer.from(bytes).toString('utf8')))
+    return parsed.success ? parsed.output : undefined
+  } catch {
+    return undefined
+  }
+}
 /**
  * Lookups answered from memory: every request reads the index once or twice, and
  * a datastore read is a trip to LevelDB's thread plus a parse. This index is the
@@ -36,14 +46,6 @@ const REMEMBERED_KEYS = 10_000
 export function createLocalIndex (components: { datastore: Datastore }, init: { onPut?(record: IndexRecord): void, onGet?(key: string): void } = {}): LocalIndex {
   const { datastore } = components
   const keyOf = (key: string): Key => new Key(`${INDEX_PREFIX}/${Buffer.from(key).toString('base64url')}`)
-  const decode = (bytes: Uint8Array): IndexRecord | undefined => {
-    try {
-      const parsed = v.safeParse(IndexRecordSchema, JSON.parse(Buffer.from(bytes).toString('utf8')))
-      return parsed.success ? parsed.output : undefined
-    } catch {
-      return undefined
-    }
-  }
 
   const remembered = new LRUCache<string, { record?: IndexRecord }>({ max: REMEMBERED_KEYS })
   const pending = new Map<string, Promise<void>>()
@@ -56,7 +58,7 @@ export function createLocalIndex (components: { datastore: Datastore }, init: { 
     const writes = version
     let record: IndexRecord | undefined
     try {
-      record = decode(await datastore.get(keyOf(key)))
+      record = decodeIndexRecord(await datastore.get(keyOf(key)))
     } catch (err) {
       if ((err as Error).name !== 'NotFoundError') throw err
     }
@@ -93,7 +95,7 @@ export function createLocalIndex (components: { datastore: Datastore }, init: { 
     async * all () {
       await Promise.all(pending.values())
       for await (const { value } of datastore.query({ prefix: INDEX_PREFIX })) {
-        const record = decode(value)
+        const record = decodeIndexRecord(value)
         if (record !== undefined) yield record
       }
     }

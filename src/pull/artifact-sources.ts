@@ -1,13 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Logger } from 'pino'
 import type { ArtifactLocation, ArtifactTarget, CacheStatus } from '../../formats/index.ts'
-import { DpmError, NotFoundError, UpstreamError, UpstreamTimeoutError } from '../errors.ts'
+import { NotFoundError, UpstreamError, UpstreamTimeoutError } from '../errors.ts'
 import type { SwarmIndex, SwarmRecord } from '../index/swarm-index.ts'
 import type { Metrics } from '../node/metrics.ts'
 import type { FanOut } from '../swarm/fan-out.ts'
 import type { ContentStore } from '../store/content-store.ts'
 import { openPeerSource, PeerFetchError, PEER_FIRST_BYTES_MS, PEER_PATIENT_MS } from './peer-source.ts'
-import type { UpstreamClient, UpstreamResponse } from './upstream-client.ts'
+import { bodyFailure, type UpstreamClient, type UpstreamResponse } from './upstream-client.ts'
 
 /**
  * An upstream body that trickles (a byte now and then keeps idle timers alive)
@@ -249,8 +249,7 @@ export function createArtifactSources (components: ArtifactSourcesComponents, in
             try {
               read = await reader.next()
             } catch (err) {
-              if (err instanceof DpmError) throw err
-              throw new UpstreamError(`upstream connection broke while sending ${target.key}`, { cause: err })
+              throw bodyFailure(err, target.key)
             }
             if (read.done) {
               // a connection closed early can read as a clean end: the length it declared says otherwise

@@ -1,6 +1,6 @@
-import { DocumentTooLargeError, DpmError, UpstreamError } from '../errors.ts'
+import { DocumentTooLargeError, UpstreamError } from '../errors.ts'
 import { concatPadded } from '../store/padded-concat.ts'
-import type { UpstreamResponse } from './upstream-client.ts'
+import { bodyFailure, type UpstreamResponse } from './upstream-client.ts'
 
 /**
  * Buffers a response body, refusing to hold more than `maxBytes` (only index
@@ -23,8 +23,7 @@ export async function readCapped (response: UpstreamResponse, maxBytes: number, 
       chunks.push(chunk)
     }
   } catch (err) {
-    if (err instanceof DpmError) throw err
-    throw new UpstreamError(`upstream connection broke while sending ${label}`, { cause: err })
+    throw bodyFailure(err, label)
   }
   if (size < declared) throw new UpstreamError(`upstream ended ${label} after ${size} of ${declared} bytes`)
   return concatPadded(chunks, size)

@@ -1,5 +1,5 @@
 import { Agent, interceptors, request, type Dispatcher } from 'undici'
-import { UpstreamError, UpstreamTimeoutError, UpstreamUnreachableError, isTimeout } from '../errors.ts'
+import { DpmError, UpstreamError, UpstreamTimeoutError, UpstreamUnreachableError, isTimeout } from '../errors.ts'
 import type { Credentials } from '../../formats/index.ts'
 import { createBearerTokens, parseBearerChallenge, type BearerChallenge } from './bearer-auth.ts'
 
@@ -22,6 +22,14 @@ export interface UpstreamResponse {
 
 export interface UpstreamBody extends AsyncIterable<Uint8Array> {
   cancel(): Promise<void>
+}
+
+/**
+ * What a failure while reading an upstream body means: one of the node's own
+ * (too large, too slow) as it is, anything else the connection breaking.
+ */
+export function bodyFailure (err: unknown, label: string): DpmError {
+  return err instanceof DpmError ? err : new UpstreamError(`upstream connection broke while sending ${label}`, { cause: err })
 }
 
 /** Fetches from upstream registries and turns transport failures into typed errors. */

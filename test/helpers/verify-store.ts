@@ -3,9 +3,7 @@ import { join } from 'node:path'
 import { FsBlockstore } from 'blockstore-fs'
 import { LevelDatastore } from 'datastore-level'
 import { CID } from 'multiformats/cid'
-import * as v from 'valibot'
-import { IndexRecordSchema } from '../../src/index/index-record.ts'
-import { INDEX_PREFIX } from '../../src/index/local-index.ts'
+import { decodeIndexRecord, INDEX_PREFIX } from '../../src/index/local-index.ts'
 import { readFile } from '../../src/store/read-file.ts'
 
 /** `keys`: the key of every artifact record. */
@@ -24,11 +22,9 @@ export async function verifyStore (dataDir: string): Promise<StoreReport> {
   const report: StoreReport = { artifacts: 0, documents: 0, keys: [], bad: [] }
   try {
     for await (const { key, value } of datastore.query({ prefix: INDEX_PREFIX })) {
-      let record
-      try {
-        record = v.parse(IndexRecordSchema, JSON.parse(Buffer.from(value).toString('utf8')))
-      } catch (err) {
-        report.bad.push(`${key.toString()}: a record that does not decode (${(err as Error).message})`)
+      const record = decodeIndexRecord(value)
+      if (record === undefined) {
+        report.bad.push(`${key.toString()}: a record that does not decode`)
         continue
       }
       const hashes = record.digests.map((d) => ({ ...d, hash: createHash(d.algorithm) }))

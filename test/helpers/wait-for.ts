@@ -11,6 +11,12 @@ export async function waitFor<T> (what: string, check: () => T | Promise<T>, ms 
   }
 }
 
+/** `promise`, or a failure naming `what` (worked out then, if a function) once `ms` have passed. */
+export async function within<T> (ms: number, what: string | (() => string), promise: Promise<T>): Promise<T> {
+  const late = sleep(ms, undefined, { ref: false }).then(() => { throw new Error(`${typeof what === 'string' ? what : what()}: nothing after ${ms} ms`) })
+  return await Promise.race([promise, late])
+}
+
 /** Fetches a node's `/-/health`. */
 export async function health (url: string): Promise<{ peerId: string, multiaddrs: string[], peers: number, swarm: boolean }> {
   return await (await fetch(`${url}/-/health`)).json() as never

@@ -9,6 +9,7 @@ import { fakeTarballDigest } from '../helpers/fake-npm-registry.ts'
 import type { SpawnedNode } from '../helpers/spawn-node.ts'
 import { addressOf, pulledIndex, startSwarmHarness, type SwarmHarness } from '../helpers/swarm-harness.ts'
 import { verifyStore } from '../helpers/verify-store.ts'
+import { within } from '../helpers/wait-for.ts'
 
 const MiB = 1024 * 1024
 const BIG = { size: 256 * MiB }
@@ -22,12 +23,6 @@ async function peerBytes (node: SpawnedNode): Promise<number> {
   let sum = 0
   for (const [, bytes] of text.matchAll(/^dpm_peer_received_bytes_total\{[^}]*\} (\d+)$/gm)) sum += Number(bytes)
   return sum
-}
-
-/** `promise`, or a failure naming `what` once `ms` have passed. */
-async function within<T> (ms: number, what: string, promise: Promise<T>): Promise<T> {
-  const late = sleep(ms, undefined, { ref: false }).then(() => { throw new Error(`${what}: nothing after ${ms} ms`) })
-  return await Promise.race([promise, late])
 }
 
 describe('a peer dies in the middle of a transfer', () => {

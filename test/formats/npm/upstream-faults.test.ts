@@ -2,11 +2,10 @@ import assert from 'node:assert/strict'
 import { createHash, randomBytes } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { after, before, describe, it } from 'node:test'
 import { countBlocks, listIndex } from '../../helpers/inspect-store.ts'
 import { startTestNode, type TestNode } from '../../helpers/test-node.ts'
-import { waitFor } from '../../helpers/wait-for.ts'
+import { waitFor, within } from '../../helpers/wait-for.ts'
 
 const TARBALL = randomBytes(64 * 1024)
 /** What `endless` declares, and sends first. */
@@ -178,7 +177,7 @@ describe('an upstream that misbehaves while sending a tarball', () => {
     assert.deepEqual(Buffer.from(await response.arrayBuffer()), MIB_TARBALL)
     assert.ok(performance.now() - started < 15_000, 'no hung request')
     // the node hangs up on what it never asked for, rather than reading it (or leaving it to fill the socket)
-    await Promise.race([upstream.endless.closed, sleep(10_000).then(() => { throw new Error(`the upstream connection is still open after ${Math.round(upstream.endless.sent / 2 ** 20)} MiB`) })])
+    await within(10_000, () => `the upstream connection closed (${Math.round(upstream.endless.sent / 2 ** 20)} MiB sent)`, upstream.endless.closed)
     assert.ok(upstream.endless.sent < GiB, `${Math.round(upstream.endless.sent / 2 ** 20)} MiB sent before the node hung up`)
     await assertStoredWhole('endless', MIB_TARBALL)
   })
