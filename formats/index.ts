@@ -150,6 +150,13 @@ export interface FormatAdapter<Doc = unknown> {
    */
   readListing?(listing: string, bytes: AsyncIterable<Uint8Array>): AsyncIterable<ListedArtifact>
 
+  /**
+   * The keys a stored metadata document names, which a pin of it keeps too (an
+   * image's manifests, config and layers), read from the bytes the upstream
+   * sent. Bytes it cannot read name nothing. Keys of a format begin `<name>:`.
+   */
+  references?(key: string, bytes: Uint8Array): string[]
+
   /** An error in the format's own shape (npm: `{"error": "..."}`), for the request that met it. */
   renderError(error: DpmError, request: FormatRequest): { status: number, contentType: string, body: string, headers?: Record<string, string> }
 }

@@ -1,6 +1,7 @@
 import type { ArtifactTarget, Credentials, FormatAdapter, FormatPluginFactory, FormatRequest, MetadataTarget, Target } from '../index.ts'
 import { decodeSegments } from '../path-segments.ts'
 import { MANIFEST_TYPES, parseManifest, type Manifest } from './manifest.ts'
+import { manifestReferences } from './manifest-references.ts'
 import { parseOciPath, type PathError } from './reference.ts'
 
 /** Tags move; a registry mirror asks again after this long. */
@@ -82,6 +83,8 @@ const ociPlugin: FormatPluginFactory = (api) => {
       parseDocument: (bytes, target) => parseManifest(bytes, digestInKey(target.key), api),
 
       locateArtifact: () => undefined,
+
+      references: manifestReferences,
 
       renderDocument: (_target, manifest) =>
         ({ body: manifest.bytes, contentType: manifest.mediaType, headers: { ...API_VERSION, 'docker-content-digest': manifest.digest } }),

@@ -5,7 +5,8 @@ import { CliError, type NodeClient } from './node-client.ts'
  * `dpm pin [PATH...]` and `dpm unpin PATH...`: what a pin names is a gateway
  * path (`/npm/lodash/-/lodash-4.17.21.tgz`, `/v2/docker.io/library/alpine/manifests/3.20`).
  * `pin` fetches each through the node first, so what is not cached yet is, then
- * pins it; without paths it lists the pins.
+ * pins it, and says what else the pin keeps (an image tag: the manifests and
+ * blobs of it the node holds); without paths it lists the pins.
  */
 export async function runPin (args: string[]): Promise<number> {
   return await runClientCommand('pin', args, {}, async (node, _values, paths) => {
@@ -16,8 +17,8 @@ export async function runPin (args: string[]): Promise<number> {
     }
     return await eachPath('pin', paths, async (path) => {
       await warm(node, path)
-      const { key } = await node.call<{ key: string }>('POST', '/-/api/pins', { path })
-      process.stdout.write(`pinned ${path} (${key})\n`)
+      const { key, keeps, missing } = await node.call<{ key: string, keeps: string[], missing: string[] }>('POST', '/-/api/pins', { path })
+      process.stdout.write(`pinned ${path} (${key})${keeping(keeps, missing)}\n`)
     })
   })
 }
@@ -30,6 +31,13 @@ export async function runUnpin (args: string[]): Promise<number> {
       process.stdout.write(`unpinned ${path} (${key})\n`)
     })
   })
+}
+
+/** What a pinned document names (an image tag: its manifests and blobs) is kept with it, as far as the node holds it. */
+function keeping (keeps: string[], missing: string[]): string {
+  if (keeps.length + missing.length === 0) return ''
+  const stored = `, and the ${keeps.length} of the ${keeps.length + missing.length} keys it names that are stored`
+  return missing.length === 0 ? stored : `${stored} (fetch the others through the node to keep them too: ${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', …' : ''})`
 }
 
 /** Does `work` for each path, the others going on when one fails; exit 1 if any did, each failure on one line. */

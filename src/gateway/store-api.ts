@@ -3,6 +3,7 @@ import * as v from 'valibot'
 import { BadRequestError, NotFoundError } from '../errors.ts'
 import type { LocalIndex } from '../index/local-index.ts'
 import { mountAt, type FormatMount } from '../pull/format-mount.ts'
+import type { PinnedKeys } from '../pull/pinned-keys.ts'
 import type { Pins } from '../store/pins.ts'
 import type { StoreKeeper } from '../store/store-keeper.ts'
 import { jsonAnswer } from './json-answer.ts'
@@ -11,6 +12,7 @@ export interface StoreApiComponents {
   mounts: FormatMount[]
   index: Pick<LocalIndex, 'get'>
   pins: Pins
+  pinnedKeys: PinnedKeys
   keeper: Pick<StoreKeeper, 'collect'>
 }
 
@@ -20,7 +22,8 @@ const PinRequest = v.object({
 
 /**
  * The store's admin endpoints. Pins are named by gateway path — what a user
- * knows — and kept by the index key the format parses it to:
+ * knows — and kept by the index key the format parses it to (with the stored
+ * keys its document names, `src/pull/pinned-keys.ts`):
  * `GET /-/api/pins`, `POST /-/api/pins {"path"}`, `DELETE /-/api/pins {"path"}`
  * (or `?path=`), and `POST /-/api/gc` to collect now. Mutations pass the admin guard.
  */
@@ -33,7 +36,10 @@ export function mountStoreApi (app: Hono, components: StoreApiComponents): void 
     const key = keyOf(await pathIn(c.req.raw))
     if (await index.get(key) === undefined) throw new NotFoundError(`${key} is not cached: fetch it through the gateway first (\`dpm pin\` does)`)
     await pins.add(key)
-    return { key, pinned: true }
+    // an image's tag keeps its manifests and blobs too: say which it names, stored or not
+    const { kept, missing } = await components.pinnedKeys.closure(async (k) => await index.get(k), [key])
+    kept.delete(key)
+    return { key, pinned: true, keeps: [...kept], missing: [...missing] }
   }))
 
   app.delete('/-/api/pins', jsonAnswer(async (c) => {

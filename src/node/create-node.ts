@@ -33,6 +33,7 @@ import { loadBlock, type BlockGetter } from '../store/read-file.ts'
 import type { CID } from 'multiformats/cid'
 import { createArtifactCache, type ArtifactCache } from '../pull/artifact-cache.ts'
 import { createDocumentCache } from '../pull/document-cache.ts'
+import { createPinnedKeys } from '../pull/pinned-keys.ts'
 import type { FormatMount, FormatPluginFactory } from '../../formats/index.ts'
 import { createUpstreamClient } from '../pull/upstream-client.ts'
 import { createContentStore } from '../store/content-store.ts'
@@ -156,11 +157,12 @@ export async function startNode (settings: NodeSettings, components: { log: Logg
   const documents = createDocumentCache({ index, content, upstream, now: components.now, swarm, blocks, log, metrics })
   const listings = createListings({ datastore: heliaNode.helia.datastore, content, log })
   await listings.resume(mounts)
-  artifacts = createArtifactCache({ index, content, documents, listings, upstream, log, swarm, fanOut, metrics }, { spoolDir, lifetime: lifetime.signal })
+  artifacts = createArtifactCache({ index, content, documents, listings, upstream, log, swarm, fanOut, metrics, now: components.now }, { spoolDir, lifetime: lifetime.signal })
+  const pinnedKeys = createPinnedKeys({ pins, mounts, read: async (cid, maxBytes) => await content.readAll(cid, { maxBytes }), log })
   keeper = createStoreKeeper({
     index,
     blockFiles: heliaNode.blockFiles,
-    pins,
+    pinned: async (records) => (await pinnedKeys.closure((key) => records.get(key))).kept,
     clock,
     leases,
     inUse,
@@ -198,7 +200,7 @@ export async function startNode (settings: NodeSettings, components: { log: Logg
   const sendFile = settings.sendfile ? loadSendFile() : undefined
   if (sendFile !== undefined) log.info('cache hits are handed to the kernel (sendfile)')
   else if (settings.sendfile) log.info('the sendfile addon was not built at install (native/build.sh): cache hits are copied through the node')
-  const app = createGateway({ mounts, documents, artifacts, renderer, metrics, log, health, status, activity, index, store: { pins, keeper }, adminToken: settings.admin_token, catalog, listings, sendFile })
+  const app = createGateway({ mounts, documents, artifacts, renderer, metrics, log, health, status, activity, index, store: { pins, pinnedKeys, keeper }, adminToken: settings.admin_token, catalog, listings, sendFile })
 
   const listener = getRequestListener(app.fetch, {
     // a request Hono cannot parse that got past refuseBadHost: JSON, as the node's own errors are

@@ -66,6 +66,8 @@ export interface ArtifactCacheComponents {
   swarm?: SwarmIndex
   fanOut?: FanOut
   metrics?: Pick<Metrics, 'peerFetches' | 'peerBytes' | 'singleFlightJoins' | 'verificationFailures'>
+  /** The node's clock: a record's fetch time is weighed against its uses when a full store evicts. */
+  now?: () => number
 }
 
 export interface ArtifactCacheInit {
@@ -199,7 +201,7 @@ export function createArtifactCache (components: ArtifactCacheComponents, init: 
           size: verifier.bytes,
           digests: digests!,
           upstream: location.url,
-          fetchedAt: Date.now(),
+          fetchedAt: (components.now ?? Date.now)(),
           contentType: target.contentType
         }
         try {

@@ -4,7 +4,6 @@ import type { IndexRecord } from '../index/index-record.ts'
 import type { LocalIndex } from '../index/local-index.ts'
 import type { BlocksInUse } from './blocks-in-use.ts'
 import { dagBlocks } from './dag-blocks.ts'
-import type { Pins } from './pins.ts'
 import type { ReadLeases } from './read-leases.ts'
 import type { UseClock } from './use-clock.ts'
 import type { BlockFile, WholeFileBlockstore } from './whole-file-blockstore.ts'
@@ -42,7 +41,8 @@ export interface StoreKeeper {
 export interface StoreKeeperComponents {
   index: Pick<LocalIndex, 'all' | 'delete'>
   blockFiles: Pick<WholeFileBlockstore, 'bytes' | 'list' | 'remove' | 'nameOf' | 'get'>
-  pins: Pick<Pins, 'has'>
+  /** The keys pins keep, of the index's `records`: what was pinned, and what a pinned document names (`src/pull/pinned-keys.ts`). */
+  pinned: (records: ReadonlyMap<string, IndexRecord>) => Promise<ReadonlySet<string>>
   clock: UseClock
   leases: Pick<ReadLeases, 'held'>
   inUse: BlocksInUse
@@ -75,7 +75,7 @@ export interface StoreKeeperInit {
 const STUCK_BACKOFF_MS = 30_000
 
 export function createStoreKeeper (components: StoreKeeperComponents, init: StoreKeeperInit): StoreKeeper {
-  const { index, blockFiles, pins, clock, leases, inUse, log } = components
+  const { index, blockFiles, clock, leases, inUse, log } = components
   const now = components.now ?? Date.now
   const { limitBytes } = init
   const lowWater = Math.floor(limitBytes * (init.lowWater ?? 0.9))
@@ -128,8 +128,9 @@ export function createStoreKeeper (components: StoreKeeperComponents, init: Stor
     const evicted: IndexRecord[] = []
     if (projected > limitBytes) {
       const lastUse = (r: IndexRecord): number => Math.max(uses.get(r.key) ?? 0, r.fetchedAt)
+      const pinned = await components.pinned(new Map(records.map((r) => [r.key, r])))
       const candidates = records
-        .filter((r) => blocksOf.has(r.key) && !pins.has(r.key) && !leases.held(r.cid) && lastUse(r) < started - recentMs)
+        .filter((r) => blocksOf.has(r.key) && !pinned.has(r.key) && !leases.held(r.cid) && lastUse(r) < started - recentMs)
         .sort((a, b) => lastUse(a) - lastUse(b))
       for (const record of candidates) {
         if (projected <= lowWater) break
