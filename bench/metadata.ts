@@ -3,7 +3,8 @@
 // serving the node's own answer as a static file (the limit), and from
 // Verdaccio 6 as a pull-through proxy of the same upstream (installed from the
 // registry at run time, run with the project's Node). The systems take turns,
-// each going first in turn, round after round; medians and ratios are printed.
+// each going first in turn, round after round, each measured once the one
+// before has finished what it still owed; medians and ratios are printed.
 // Run alone: `npm run bench:metadata` (BENCH_SECONDS per measurement, default 10;
 // BENCH_ROUNDS, default 3). Needs wrk, nginx and the npm registry this host uses.
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
@@ -15,6 +16,7 @@ import { spawnNode } from '../test/helpers/spawn-node.ts'
 import { freePort } from '../test/helpers/free-port.ts'
 import { startVerdaccio } from './helpers/verdaccio.ts'
 import { median } from './helpers/median.ts'
+import { quiet } from './helpers/cpu-time.ts'
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
@@ -57,7 +59,11 @@ try {
 daemon off; user root; worker_processes 1; error_log stderr; pid ${work}/nginx.pid;
 events {}
 http { access_log off; sendfile on; default_type application/json; server { listen 127.0.0.1:${nginxPort}; root ${work}; } }`)
-  children.push(spawn('nginx', ['-p', work, '-c', join(work, 'nginx.conf')], { stdio: 'inherit' }))
+  const nginx = spawn('nginx', ['-p', work, '-c', join(work, 'nginx.conf')], { stdio: 'inherit' })
+  children.push(nginx)
+
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  const nginxWorker = Number((await run('pgrep', ['-P', String(nginx.pid)])).stdout.trim())
 
   // Verdaccio 6, proxying the same upstream, on the project's Node
   process.stdout.write('installing Verdaccio 6 … ')
@@ -73,12 +79,15 @@ http { access_log off; sendfile on; default_type application/json; server { list
   for (const c of CASES) {
     const file = `${c.name}.${c.accept === ABBREVIATED ? 'abbreviated' : 'full'}.json`
     const systems = { dpm: `${dpm.url}/npm/${c.name}`, nginx: `http://127.0.0.1:${nginxPort}/${file}`, verdaccio: `${verdaccio}/${c.name}` }
+    const pids: Record<string, number> = { dpm: dpm.child.pid!, nginx: nginxWorker, verdaccio: verdaccioServer.pid }
     const results: Record<string, Array<{ rps: number, p99: number, errors: number }>> = { dpm: [], nginx: [], verdaccio: [] }
     const order = Object.entries(systems)
     for (let round = 0; round < ROUNDS; round++) {
       for (let i = 0; i < order.length; i++) {
         const [system, url] = order[(i + round) % order.length]!
         results[system]!.push(await load(url, c.accept))
+        // what it still owes clients wrk has left is done before the next system is measured
+        if (!await quiet(pids[system]!)) console.log(`(${system} was still busy 120 s after its ${c.label} run)`)
       }
     }
     const m = Object.fromEntries(Object.entries(results).map(([s, rs]) => [s, { rps: median(rs.map((r) => r.rps)), p99: median(rs.map((r) => r.p99)), errors: rs.reduce((n, r) => n + r.errors, 0) }]))

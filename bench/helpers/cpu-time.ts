@@ -40,3 +40,23 @@ export async function endedChildrenCpuSeconds (): Promise<{ user: number, kernel
   const fields = await statFields('self')
   return { user: Number(fields[13]) / TICKS_PER_SECOND, kernel: Number(fields[14]) / TICKS_PER_SECOND }
 }
+
+/**
+ * Waits until `pid` has gone quiet (under 20 ms of CPU in half a second), at
+ * most `maxMs`; whether it did. A server under wrk keeps working through the
+ * requests still queued when wrk stops (Verdaccio for 13 s after 10 s of
+ * typescript's full packument), and the system measured next must not share
+ * the two cores with that.
+ */
+export async function quiet (pid: number, maxMs = 120_000): Promise<boolean> {
+  const busy = async (): Promise<number> => { const { user, kernel } = await cpuSeconds(pid); return user + kernel }
+  const until = performance.now() + maxMs
+  let before = await busy()
+  while (performance.now() < until) {
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    const now = await busy()
+    if (now - before < 0.02) return true
+    before = now
+  }
+  return false
+}
