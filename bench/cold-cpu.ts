@@ -2,11 +2,12 @@
 // on the same two cores: the install bench's packuments (npm's `Accept`) and
 // then its tarballs go through a fresh node, 15 requests at a time as npm makes
 // them, then the same again warm. For each phase: the node's CPU in user space
-// and in the kernel (from /proc), its minor page faults, and the CPU per MB of
-// upstream document and per tarball, and the median request's time to its last
-// byte, and how late the node's event loop ran: the 99th percentile and the
-// worst of its delay as the node's own /-/metrics report it over the phase
-// (sampled every 10 ms, so an idle loop shows ~10 ms). The packuments are also
+// and in the kernel (from /proc, until it has gone quiet after its last
+// answer), its minor page faults, and the CPU per MB of upstream document and
+// per tarball, and the median request's time to its last byte, and how late
+// the node's event loop ran: the 99th percentile and the worst of its delay as
+// the node's own /-/metrics report it over the phase (sampled every 10 ms, so
+// an idle loop shows ~10 ms). The packuments are also
 // fetched direct, for their time and the bytes the registry sends. A fresh node
 // each round; medians, then the ratios of cold to direct seconds and of the
 // node's CPU with the tunables to without.
@@ -23,7 +24,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { NPM_ACCEPT } from '../test/helpers/npm-client.ts'
 import { spawnNode } from '../test/helpers/spawn-node.ts'
-import { processUsage } from './helpers/cpu-time.ts'
+import { processUsage, quiet } from './helpers/cpu-time.ts'
 import { createInstallProject } from './helpers/install-project.ts'
 import { median } from './helpers/median.ts'
 import { fetchAll, NPM_CONCURRENCY, packumentPath, tarballPath } from './helpers/npm-paths.ts'
@@ -51,8 +52,10 @@ async function phase (urls: string[], headers: Record<string, string>, node?: { 
   const seconds = (performance.now() - started) / 1000
   const requestMs = median(each)
   if (node === undefined || before === undefined) return { seconds, bytes, requestMs, user: 0, kernel: 0, faults: 0, loopP99Ms: 0, loopMaxMs: 0 }
-  const after = await processUsage(node.pid)
   const { p99Ms: loopP99Ms, maxMs: loopMaxMs } = await loopDelay(node.url)
+  // what the node does after its last answer (writing the blocks of what it answered) is this phase's
+  await quiet(node.pid)
+  const after = await processUsage(node.pid)
   return { seconds, bytes, requestMs, user: after.user - before.user, kernel: after.kernel - before.kernel, faults: after.faults - before.faults, loopP99Ms, loopMaxMs }
 }
 

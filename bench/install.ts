@@ -6,8 +6,9 @@
 // one's, so its code is compiled and warm but its cache has nothing to give).
 // The systems take turns, round after round, direct and the two colds each
 // going first in turn, then the node warm, Verdaccio warm and npm's floor each
-// going first in turn; medians and ratios are printed, and the CPU the nodes
-// and npm itself used (means per install).
+// going first in turn, each once the server before has gone quiet; medians and
+// ratios are printed, and the CPU the nodes (what they did after npm finished
+// included) and npm itself used (means per install).
 // Run alone: `npm run bench:install` (BENCH_ROUNDS, default 3). Needs the npm
 // registry this host uses.
 import { execFile, spawn } from 'node:child_process'
@@ -18,7 +19,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { cleanEnv, NPM_ACCEPT } from '../test/helpers/npm-client.ts'
 import { spawnNode, type SpawnedNode } from '../test/helpers/spawn-node.ts'
-import { countingCpu, endedChildrenCpuSeconds } from './helpers/cpu-time.ts'
+import { countingCpu, endedChildrenCpuSeconds, quiet } from './helpers/cpu-time.ts'
 import { createInstallProject, DEPENDENCIES } from './helpers/install-project.ts'
 import { median } from './helpers/median.ts'
 import { fetchAll, packumentPath, tarballPath } from './helpers/npm-paths.ts'
@@ -77,6 +78,7 @@ try {
     nodes.push(node)
     await fetchAll([...new Set(earlier.map((p) => p.name))].map((n) => `${node.url}/npm/${packumentPath(n)}`), { accept: NPM_ACCEPT })
     await fetchAll(earlier.map((p) => `${node.url}/npm/${tarballPath(p)}`))
+    await quiet(node.child.pid!)
     return node
   }
   for (let round = 0; round < ROUNDS; round++) {
@@ -84,10 +86,18 @@ try {
     const dpm = await startNode(`dpm-${round}`)
     const running = await startNode(`dpm-running-${round}`, served)
     const direct = async (): Promise<void> => { times.direct!.push(await npmCi('direct', registry, { cache })) }
-    // the node's own CPU: on two cores it competes with npm, which is CPU-bound itself
-    const cold = async (): Promise<void> => { times['dpm cold']!.push(await countingCpu(dpm.child.pid!, cpu.cold, () => npmCi('dpm cold', `${dpm.url}/npm/`))) }
+    // the node's own CPU: on two cores it competes with npm, which is CPU-bound itself. It
+    // counts what the node still does once npm is done (writing blocks of what it answered),
+    // which the next install must not share the cores with
+    const through = async (node: SpawnedNode, system: string, into: { user: number, kernel: number }): Promise<number> =>
+      await countingCpu(node.child.pid!, into, async () => {
+        const seconds = await npmCi(system, `${node.url}/npm/`)
+        await quiet(node.child.pid!)
+        return seconds
+      })
+    const cold = async (): Promise<void> => { times['dpm cold']!.push(await through(dpm, 'dpm cold', cpu.cold)) }
     const coldRunning = async (): Promise<void> => {
-      times['dpm cold, running node']!.push(await countingCpu(running.child.pid!, cpu.running, () => npmCi('dpm cold, running node', `${running.url}/npm/`)))
+      times['dpm cold, running node']!.push(await through(running, 'dpm cold, running node', cpu.running))
       await running.stop()
     }
     // each goes first in turn: were the upstream to cache, the later ones would always gain
@@ -95,10 +105,13 @@ try {
     for (let i = 0; i < steps.length; i++) await steps[(round + i) % steps.length]!()
     // then the warm ones, each going first in turn (the offline floor reads the cache the direct install filled)
     const warm = async (): Promise<void> => {
-      times['dpm warm']!.push(await countingCpu(dpm.child.pid!, cpu.warm, () => npmCi('dpm warm', `${dpm.url}/npm/`)))
+      times['dpm warm']!.push(await through(dpm, 'dpm warm', cpu.warm))
       await dpm.stop()
     }
-    const verdaccioWarm = async (): Promise<void> => { times['Verdaccio warm']!.push(await npmCi('Verdaccio warm', `${verdaccio.url}/`)) }
+    const verdaccioWarm = async (): Promise<void> => {
+      times['Verdaccio warm']!.push(await npmCi('Verdaccio warm', `${verdaccio.url}/`))
+      await quiet(verdaccio.pid)
+    }
     const offline = async (): Promise<void> => { times['npm offline floor']!.push(await npmCi('npm offline floor', registry, { cache, offline: true })) }
     const warmSteps = [warm, verdaccioWarm, offline]
     for (let i = 0; i < warmSteps.length; i++) await warmSteps[(round + i) % warmSteps.length]!()
