@@ -7,15 +7,15 @@
 // before has finished what it still owed; medians and ratios are printed.
 // Run alone: `npm run bench:metadata` (BENCH_SECONDS per measurement, default 10;
 // BENCH_ROUNDS, default 3). Needs wrk, nginx and the npm registry this host uses.
-import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { execFile, type ChildProcess } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { spawnNode } from '../test/helpers/spawn-node.ts'
-import { freePort } from '../test/helpers/free-port.ts'
 import { startVerdaccio } from './helpers/verdaccio.ts'
 import { median } from './helpers/median.ts'
+import { startNginx } from './helpers/nginx.ts'
 import { quiet } from './helpers/cpu-time.ts'
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10)
@@ -42,7 +42,7 @@ async function load (url: string, accept: string): Promise<{ rps: number, p99: n
 const registry = (await run('npm', ['config', 'get', 'registry'])).stdout.trim().replace(/\/?$/, '/')
 const work = await mkdtemp(join(tmpdir(), 'dpm-bench-metadata-'))
 const children: ChildProcess[] = []
-const stops: Array<() => void> = []
+const stops: Array<() => void | Promise<void>> = []
 
 try {
   // the node, warmed: every case fetched once (MISS), and its answer kept for nginx
@@ -54,16 +54,8 @@ try {
     await writeFile(join(work, `${c.name}.${c.accept === ABBREVIATED ? 'abbreviated' : 'full'}.json`), Buffer.from(await response.arrayBuffer()))
   }
 
-  const nginxPort = await freePort()
-  await writeFile(join(work, 'nginx.conf'), `
-daemon off; user root; worker_processes 1; error_log stderr; pid ${work}/nginx.pid;
-events {}
-http { access_log off; sendfile on; default_type application/json; server { listen 127.0.0.1:${nginxPort}; root ${work}; } }`)
-  const nginx = spawn('nginx', ['-p', work, '-c', join(work, 'nginx.conf')], { stdio: 'inherit' })
-  children.push(nginx)
-
-  await new Promise((resolve) => setTimeout(resolve, 300))
-  const nginxWorker = Number((await run('pgrep', ['-P', String(nginx.pid)])).stdout.trim())
+  const nginx = await startNginx(work, 'application/json')
+  stops.push(nginx.stop)
 
   // Verdaccio 6, proxying the same upstream, on the project's Node
   process.stdout.write('installing Verdaccio 6 … ')
@@ -78,8 +70,8 @@ http { access_log off; sendfile on; default_type application/json; server { list
   console.log('| --- | --- | --- | --- | --- | --- |')
   for (const c of CASES) {
     const file = `${c.name}.${c.accept === ABBREVIATED ? 'abbreviated' : 'full'}.json`
-    const systems = { dpm: `${dpm.url}/npm/${c.name}`, nginx: `http://127.0.0.1:${nginxPort}/${file}`, verdaccio: `${verdaccio}/${c.name}` }
-    const pids: Record<string, number> = { dpm: dpm.child.pid!, nginx: nginxWorker, verdaccio: verdaccioServer.pid }
+    const systems = { dpm: `${dpm.url}/npm/${c.name}`, nginx: `${nginx.url}/${file}`, verdaccio: `${verdaccio}/${c.name}` }
+    const pids: Record<string, number> = { dpm: dpm.child.pid!, nginx: nginx.worker, verdaccio: verdaccioServer.pid }
     const results: Record<string, Array<{ rps: number, p99: number, errors: number }>> = { dpm: [], nginx: [], verdaccio: [] }
     const order = Object.entries(systems)
     for (let round = 0; round < ROUNDS; round++) {
@@ -102,6 +94,6 @@ http { access_log off; sendfile on; default_type application/json; server { list
   await dpm.stop()
 } finally {
   for (const child of children) child.kill('SIGTERM')
-  for (const stop of stops) stop()
+  for (const stop of stops) await stop()
   await rm(work, { recursive: true, force: true })
 }

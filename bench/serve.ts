@@ -7,19 +7,18 @@
 // a hit to one client takes under half a second, so one run needs many for
 // its medians to settle: with 5, runs of the same code gave 0.70× to 1.05×).
 // Needs nginx and curl.
-import { execFile, spawn } from 'node:child_process'
-import { once } from 'node:events'
+import { execFile } from 'node:child_process'
 import { createWriteStream } from 'node:fs'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { promisify } from 'node:util'
 import { generateTarball, startFakeNpmRegistry } from '../test/helpers/fake-npm-registry.ts'
 import { spawnNode } from '../test/helpers/spawn-node.ts'
-import { freePort } from '../test/helpers/free-port.ts'
 import { countingCpu } from './helpers/cpu-time.ts'
 import { median } from './helpers/median.ts'
+import { startNginx } from './helpers/nginx.ts'
 
 const MiB = 1024 * 1024
 const size = Number(process.env.BENCH_SIZE_MIB ?? 1024) * MiB
@@ -46,13 +45,7 @@ const upstream = await startFakeNpmRegistry()
 upstream.publish('big', { version: '1.0.0', tarball: { size } })
 await pipeline(ReadableStream.from(generateTarball(size)), createWriteStream(join(work, 'big-1.0.0.tgz')))
 
-const nginxPort = await freePort()
-await writeFile(join(work, 'nginx.conf'), `
-daemon off; user root; worker_processes 1; error_log stderr; pid ${work}/nginx.pid;
-events {}
-http { access_log off; sendfile on; server { listen 127.0.0.1:${nginxPort}; root ${work}; } }`)
-const nginx = spawn('nginx', ['-p', work, '-c', join(work, 'nginx.conf')], { stdio: 'inherit' })
-await new Promise((resolve) => setTimeout(resolve, 300))
+const nginx = await startNginx(work)
 
 const dataDir = join(work, 'data')
 const env = { DPM_NPM_UPSTREAM: upstream.url }
@@ -65,16 +58,15 @@ try {
   const dpm = await spawnNode({ dataDir, env })
   try {
     const artifact = `${dpm.url}/npm/big/-/big-1.0.0.tgz`
-    const file = `http://127.0.0.1:${nginxPort}/big-1.0.0.tgz`
+    const file = `${nginx.url}/big-1.0.0.tgz`
     const times = { hit: [] as number[], file: [] as number[], hit8: [] as number[], file8: [] as number[] }
     // what serving costs each server, all its threads: both send a hit with sendfile(2) (the node through native/send-file.c)
     const cpu = { dpm: { user: 0, kernel: 0 }, nginx: { user: 0, kernel: 0 } }
-    const nginxWorker = Number((await promisify(execFile)('pgrep', ['-P', String(nginx.pid)])).stdout.trim())
     const servedGiB = ROUNDS * (1 + CLIENTS) * size / (1024 * MiB)
     for (let round = 0; round < ROUNDS; round++) {
       const turns = [
         () => countingCpu(dpm.child.pid!, cpu.dpm, async () => { times.hit.push(await curl(artifact)); times.hit8.push(await together(artifact, CLIENTS)) }),
-        () => countingCpu(nginxWorker, cpu.nginx, async () => { times.file.push(await curl(file)); times.file8.push(await together(file, CLIENTS)) })
+        () => countingCpu(nginx.worker, cpu.nginx, async () => { times.file.push(await curl(file)); times.file8.push(await together(file, CLIENTS)) })
       ]
       for (let i = 0; i < turns.length; i++) await turns[(i + round) % turns.length]!()
     }
@@ -91,10 +83,7 @@ try {
     await dpm.stop()
   }
 } finally {
-  // nginx removes its pid file as it exits: the work folder goes after it
-  const exited = once(nginx, 'exit')
-  nginx.kill()
-  await exited
+  await nginx.stop()
   await upstream.close()
   await rm(work, { recursive: true, force: true })
 }
