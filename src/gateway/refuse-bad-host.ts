@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { BadRequestError } from '../errors.ts'
 import { mountAt, type FormatMount } from '../pull/format-mount.ts'
 
-/** A Host as clients send it: a name or IPv4 address, and maybe a port. Anything else is checked whole. */
+/** A Host as clients send it: a name or IPv4 address, and maybe a port. Anything else must parse back to itself. */
 const ORDINARY_HOST = /^[a-z0-9.-]+(:\d{1,5})?$/i
 
 /**
@@ -13,7 +13,7 @@ const ORDINARY_HOST = /^[a-z0-9.-]+(:\d{1,5})?$/i
  */
 export function refuseBadHost (req: IncomingMessage, res: ServerResponse, mounts: FormatMount[]): boolean {
   const host = req.headers.host
-  if (host !== undefined && (ORDINARY_HOST.test(host) || parsesBack(host))) return false
+  if (host !== undefined && readable(host)) return false
   const error = new BadRequestError(host === undefined || host === '' ? 'the request has no Host header' : `the Host header "${host.slice(0, 64)}" names no host`)
   const [path = '/', query = ''] = (req.url ?? '/').split('?', 2)
   const mount = mountAt(mounts, path)
@@ -24,10 +24,15 @@ export function refuseBadHost (req: IncomingMessage, res: ServerResponse, mounts
   return true
 }
 
-/** What a URL parser reads back out of `host` is the host that was sent (as the gateway's own parser checks). */
-function parsesBack (host: string): boolean {
+/**
+ * The gateway's URL parser accepts `host` (ordinary characters are not enough:
+ * `.0`, `1.2.3.4.5` and a port above 65535 are refused by it), and reads back
+ * the host that was sent, not one a `/`, `@` or space made of part of it.
+ */
+function readable (host: string): boolean {
   try {
-    return new URL(`http://${host}/`).hostname === host.replace(/:\d+$/, '').toLowerCase()
+    const { hostname } = new URL(`http://${host}/`)
+    return ORDINARY_HOST.test(host) || hostname === host.replace(/:\d+$/, '').toLowerCase()
   } catch {
     return false
   }
