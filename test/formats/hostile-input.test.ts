@@ -97,7 +97,7 @@ const hostileHeaders = fc.record({
   'if-none-match': printable,
   'if-modified-since': printable,
   authorization: printable,
-  host: fc.oneof(printable, fc.constantFrom('evil.example', 'evil.example:80', '127.0.0.1:1', '.0', 'a:99999'))
+  host: fc.oneof(printable, fc.constantFrom('evil.example', 'evil.example:80', '127.0.0.1:1', '.0', 'a:99999', '0', '0:0', '0:80', '127.1:4873', 'EXAMPLE.test'))
 }, { requiredKeys: [] })
 
 describe('the gateway given hostile requests (property-based)', () => {
