@@ -117,6 +117,8 @@ export function describeAdapterCompliance (name: string, c: ComplianceCase): voi
     it('refuses writes: a read-only mirror', async () => {
       const response = await fetch(url(c.metadata[0] ?? '/'), { method: 'PUT', body: 'x' })
       assert.equal(response.status, 405)
+      assert.equal(response.headers.get('allow'), 'GET, HEAD', 'a 405 names the methods that would do')
+      assert.equal(response.headers.get('content-type'), errorType, 'in the format\'s error shape')
       await response.arrayBuffer()
     })
   })

@@ -54,7 +54,9 @@ export function serveFormat (mount: FormatMount, components: ServeFormatComponen
       if (error.status === 500) components.log.error({ id: requestIdOf(c), err: error.cause ?? error, path: c.req.path }, 'internal error')
       else if (error.status >= 500) components.log.warn({ id: requestIdOf(c), path: c.req.path, reason: error.message }, 'upstream failure')
       const rendered = adapter.renderError(error, request)
-      return new Response(rendered.body, { status: rendered.status, headers: { ...rendered.headers, 'content-type': rendered.contentType } })
+      // a 405 says which methods would do (RFC 9110 §15.5.6)
+      const allow = error instanceof MethodNotAllowedError ? { allow: 'GET, HEAD' } : {}
+      return new Response(rendered.body, { status: rendered.status, headers: { ...rendered.headers, ...allow, 'content-type': rendered.contentType } })
     }
   }
 
