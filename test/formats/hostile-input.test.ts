@@ -125,7 +125,8 @@ describe('the gateway given hostile requests (property-based)', () => {
       const said = `${prefix}${path} ${JSON.stringify(headers)}: ${response.status} ${response.body.slice(0, 200)}`
       assert.ok(response.status < 500, said)
       assert.ok(!/\n\s+at /.test(response.body), `${said}: a stack trace`)
-      if (response.status >= 300 && response.status < 400) assert.ok(response.location?.startsWith('/') && !response.location.startsWith('//'), `${said}: redirected to ${response.location}`)
+      // a relative Location (PyPI's `simple` → `simple/`) is fine, as long as it stays on the node
+      if (response.status >= 300 && response.status < 400) assert.equal(new URL(response.location ?? 'missing:', `${dpm.url}${prefix}${path}`).origin, new URL(dpm.url).origin, `${said}: redirected to ${response.location}`)
       if (response.status < 400) { answered.push(`${prefix}${path}`); return }
       const shape = errorShape[prefix]!
       assert.equal(response.contentType, shape.contentType, said)
