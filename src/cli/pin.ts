@@ -11,8 +11,8 @@ import { CliError, type NodeClient } from './node-client.ts'
 export async function runPin (args: string[]): Promise<number> {
   return await runClientCommand('pin', args, {}, async (node, _values, paths) => {
     if (paths.length === 0) {
-      const { pins } = await node.call<{ pins: Array<{ key: string }> }>('GET', '/-/api/pins')
-      process.stdout.write(pins.length === 0 ? 'nothing is pinned\n' : pins.map((p) => `${p.key}\n`).join(''))
+      const { pins } = await node.call<{ pins: Array<{ key: string, keeps: string[], missing: string[] }> }>('GET', '/-/api/pins')
+      process.stdout.write(pins.length === 0 ? 'nothing is pinned\n' : pins.map((p) => `${p.key}${keeping(p.keeps, p.missing)}\n`).join(''))
       return 0
     }
     return await eachPath('pin', paths, async (path) => {

@@ -24,22 +24,23 @@ const PinRequest = v.object({
  * The store's admin endpoints. Pins are named by gateway path — what a user
  * knows — and kept by the index key the format parses it to (with the stored
  * keys its document names, `src/pull/pinned-keys.ts`):
- * `GET /-/api/pins`, `POST /-/api/pins {"path"}`, `DELETE /-/api/pins {"path"}`
+ * `GET /-/api/pins` (each with what it keeps), `POST /-/api/pins {"path"}`, `DELETE /-/api/pins {"path"}`
  * (or `?path=`), and `POST /-/api/gc` to collect now. Mutations pass the admin guard.
  */
 export function mountStoreApi (app: Hono, components: StoreApiComponents): void {
   const { pins, index } = components
 
-  app.get('/-/api/pins', (c) => c.json({ pins: pins.list().map((key) => ({ key })) }))
+  app.get('/-/api/pins', jsonAnswer(async () => {
+    const listed = []
+    for (const key of pins.list()) listed.push({ key, ...await keeping(key) })
+    return { pins: listed }
+  }))
 
   app.post('/-/api/pins', jsonAnswer(async (c) => {
     const key = keyOf(await pathIn(c.req.raw))
     if (await index.get(key) === undefined) throw new NotFoundError(`${key} is not cached: fetch it through the gateway first (\`dpm pin\` does)`)
     await pins.add(key)
-    // an image's tag keeps its manifests and blobs too: say which it names, stored or not
-    const { kept, missing } = await components.pinnedKeys.closure(async (k) => await index.get(k), [key])
-    kept.delete(key)
-    return { key, pinned: true, keeps: [...kept], missing: [...missing] }
+    return { key, pinned: true, ...await keeping(key) }
   }))
 
   app.delete('/-/api/pins', jsonAnswer(async (c) => {
@@ -49,6 +50,17 @@ export function mountStoreApi (app: Hono, components: StoreApiComponents): void 
   }))
 
   app.post('/-/api/gc', jsonAnswer(async () => await components.keeper.collect()))
+
+  /**
+   * What else a pin on `key` keeps (an image's tag: its manifests and blobs), as
+   * the index holds it now: the stored keys its document names, and the absent
+   * ones. A pinned key that is no longer stored is itself missing.
+   */
+  async function keeping (key: string): Promise<{ keeps: string[], missing: string[] }> {
+    const { kept, missing } = await components.pinnedKeys.closure(async (k) => await index.get(k), [key])
+    kept.delete(key)
+    return { keeps: [...kept], missing: [...missing] }
+  }
 
   /** The index key of what a gateway path names, parsed by its format as a GET of it would be. */
   function keyOf (path: string): string {

@@ -78,7 +78,7 @@ describe('a bounded store (DPM_MAX_STORE)', () => {
     assert.ok(!report.evicted.some((e) => e.key.includes('a-1.0.0.tgz')), 'the pinned tarball stays')
     assert.ok(report.usedBytes <= report.limitBytes)
     assert.deepEqual(await get('a'), { cache: 'HIT', sha: sha256(tarballs.get('a')!) })
-    assert.deepEqual((await api('GET', '/-/api/pins')).json, { pins: [{ key: 'npm:tarball:a/-/a-1.0.0.tgz' }] })
+    assert.deepEqual((await api('GET', '/-/api/pins')).json, { pins: [{ key: 'npm:tarball:a/-/a-1.0.0.tgz', keeps: [], missing: [] }] })
 
     assert.equal((await api('DELETE', '/-/api/pins', { path: path('a') }, auth)).status, 200)
     assert.deepEqual((await api('GET', '/-/api/pins')).json, { pins: [] })

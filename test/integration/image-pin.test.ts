@@ -72,12 +72,19 @@ describe('a pinned image tag (dpm pin /v2/…/manifests/<tag>)', () => {
     assert.equal(pin.code, 0, pin.stderr)
     const other = registry.image.manifests.find((d) => d !== pulled.manifest)!
     const names = 1 + pulled.blobs.length + 1
-    assert.equal(pin.stdout, `pinned ${tagPath} (oci:reg.test/${registry.image.repository}:${registry.image.tag}), and the ${names - 1} of the ${names} keys it names that are stored (fetch the others through the node to keep them too: ${imageKey(other)})\n`)
+    const tagKey = `oci:reg.test/${registry.image.repository}:${registry.image.tag}`
+    assert.equal(pin.stdout, `pinned ${tagPath} (${tagKey}), and the ${names - 1} of the ${names} keys it names that are stored (fetch the others through the node to keep them too: ${imageKey(other)})\n`)
 
     const res = await fetch(`${dpm.url}/-/api/pins`, { method: 'POST', headers: { ...AUTH, 'content-type': 'application/json' }, body: JSON.stringify({ path: tagPath }) })
     const answer = await res.json() as { keeps: string[], missing: string[] }
     assert.deepEqual(answer.keeps.sort(), [pulled.manifest, ...pulled.blobs].map(imageKey).sort())
     assert.deepEqual(answer.missing, [imageKey(other)])
+
+    // the list of pins says the same of each
+    const { pins } = await (await fetch(`${dpm.url}/-/api/pins`)).json() as { pins: Array<{ key: string, keeps: string[], missing: string[] }> }
+    assert.deepEqual(pins.map((p) => [p.key, p.keeps.sort(), p.missing]), [[tagKey, answer.keeps, answer.missing]])
+    const list = await runDpm(['pin', '--url', dpm.url])
+    assert.equal(list.stdout, `${tagKey}, and the ${names - 1} of the ${names} keys it names that are stored (fetch the others through the node to keep them too: ${imageKey(other)})\n`)
   })
 
   it('keeps every manifest and blob of it when the store is over its limit, and serves them as HITs', async () => {
