@@ -9,10 +9,11 @@
 // the node's own /-/metrics report it over the phase (sampled every 10 ms, so
 // an idle loop shows ~10 ms). The packuments are also
 // fetched direct, for their time and the bytes the registry sends. A fresh node
-// each round; medians, then the ratios of cold to direct seconds and of the
-// node's CPU with the tunables to without.
-// Each round also runs the cold phases on a node without the malloc tunables of
-// bin/node-settings.js, the two kinds of node taking turns going first.
+// each round; medians, then the ratio of cold to direct seconds.
+// Each round also runs the cold phases on a node without each of the settings
+// bin/node-settings.js gives a node (the malloc tunable; the 8 MiB young
+// generation, against the 4 MiB it had before), the kinds of node taking turns
+// going first, and prints the node's CPU with its settings against each.
 // CPU seconds vary far less from run to run than an install's wall time does,
 // so this is where a change to the cold path shows first.
 // Run alone: `npm run bench:cold-cpu` (BENCH_ROUNDS, default 3). Needs the npm
@@ -33,6 +34,14 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 
 const registry = (await promisify(execFile)('npm', ['config', 'get', 'registry'])).stdout.trim().replace(/\/?$/, '/')
 const work = await mkdtemp(join(tmpdir(), 'dpm-bench-cold-cpu-'))
+
+/** A node without one of bin/node-settings.js's settings, to show what that setting saves. */
+interface Without { name: string, node: { defaultMalloc?: boolean, nodeOptions?: string[] } }
+const WITHOUT: Without[] = [
+  { name: 'default malloc', node: { defaultMalloc: true } },
+  // given after the node's own flags, which V8 reads in order: the last one counts
+  { name: '4 MiB young generation', node: { nodeOptions: ['--max-semi-space-size=4'] } }
+]
 
 interface Phase { seconds: number, bytes: number, requestMs: number, user: number, kernel: number, faults: number, loopP99Ms: number, loopMaxMs: number }
 
@@ -63,28 +72,30 @@ try {
   const { packages } = await createInstallProject(work, registry)
   const names = [...new Set(packages.map((p) => p.name))]
 
-  const runs: Record<string, Phase[]> = { 'packuments, direct': [], 'packuments, cold': [], 'tarballs, cold': [], 'packuments, warm': [], 'tarballs, warm': [], 'packuments, cold, default malloc': [], 'tarballs, cold, default malloc': [] }
-  /** A fresh node's cold phases, then its warm ones (`default malloc`: without bin/node-settings.js's tunables, cold only). */
-  const measureNode = async (round: number, defaultMalloc: boolean): Promise<void> => {
-    const node = await spawnNode({ dataDir: join(work, `dpm-${round}-${defaultMalloc}`), env: { DPM_NPM_UPSTREAM: registry }, defaultMalloc })
+  const runs: Record<string, Phase[]> = { 'packuments, direct': [], 'packuments, cold': [], 'tarballs, cold': [], 'packuments, warm': [], 'tarballs, warm': [] }
+  for (const { name } of WITHOUT) Object.assign(runs, { [`packuments, cold, ${name}`]: [], [`tarballs, cold, ${name}`]: [] })
+  /** A fresh node's cold phases, then its warm ones; one without one of its settings (`without`), cold only. */
+  const measureNode = async (round: number, without?: Without): Promise<void> => {
+    const node = await spawnNode({ dataDir: join(work, `dpm-${round}-${without?.name ?? 'settings'}`), env: { DPM_NPM_UPSTREAM: registry }, ...without?.node })
     try {
       const measured = { pid: node.child.pid!, url: node.url }
       const packuments = names.map((n) => `${node.url}/npm/${packumentPath(n)}`)
       const tarballs = packages.map((p) => `${node.url}/npm/${tarballPath(p)}`)
-      const suffix = defaultMalloc ? ', default malloc' : ''
+      const suffix = without === undefined ? '' : `, ${without.name}`
       runs[`packuments, cold${suffix}`]!.push(await phase(packuments, { accept: NPM_ACCEPT }, measured))
       runs[`tarballs, cold${suffix}`]!.push(await phase(tarballs, {}, measured))
-      if (defaultMalloc) return
+      if (without !== undefined) return
       runs['packuments, warm']!.push(await phase(packuments, { accept: NPM_ACCEPT }, measured))
       runs['tarballs, warm']!.push(await phase(tarballs, {}, measured))
     } finally {
       await node.stop()
     }
   }
+  const kinds = [undefined, ...WITHOUT]
   for (let round = 0; round < ROUNDS; round++) {
     runs['packuments, direct']!.push(await phase(names.map((n) => `${registry}${packumentPath(n)}`), { accept: NPM_ACCEPT }))
-    // the two kinds of node take turns going first
-    for (const defaultMalloc of round % 2 === 0 ? [false, true] : [true, false]) await measureNode(round, defaultMalloc)
+    // the kinds of node take turns going first
+    for (let i = 0; i < kinds.length; i++) await measureNode(round, kinds[(round + i) % kinds.length])
   }
 
   const upstreamMB = median(runs['packuments, direct']!.map((p) => p.bytes)) / 1e6
@@ -103,7 +114,8 @@ try {
     console.log(`| ${name} | ${m((p) => p.seconds).toFixed(2)} | ${m((p) => p.requestMs).toFixed(1)} | ${(m((p) => p.bytes) / 1e6).toFixed(1)} ${node}`)
   }
   const secondsOf = (phase: string): number => median(runs[phase]!.map((p) => p.seconds))
-  console.log(`\npackuments, cold / direct, seconds: ${(secondsOf('packuments, cold') / secondsOf('packuments, direct')).toFixed(2)}   node CPU with the tunables / default malloc: packuments ${(cpuOf('packuments, cold') / cpuOf('packuments, cold, default malloc')).toFixed(2)}, tarballs ${(cpuOf('tarballs, cold') / cpuOf('tarballs, cold, default malloc')).toFixed(2)}`)
+  console.log(`\npackuments, cold / direct, seconds: ${(secondsOf('packuments, cold') / secondsOf('packuments, direct')).toFixed(2)}`)
+  for (const { name } of WITHOUT) console.log(`node CPU with its settings / ${name}: packuments ${(cpuOf('packuments, cold') / cpuOf(`packuments, cold, ${name}`)).toFixed(2)}, tarballs ${(cpuOf('tarballs, cold') / cpuOf(`tarballs, cold, ${name}`)).toFixed(2)}`)
 } finally {
   await rm(work, { recursive: true, force: true })
 }
