@@ -7,7 +7,7 @@
 // before has finished what it still owed; medians and ratios are printed.
 // Run alone: `npm run bench:metadata` (BENCH_SECONDS per measurement, default 10;
 // BENCH_ROUNDS, default 3). Needs wrk, nginx and the npm registry this host uses.
-import { execFile, type ChildProcess } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -41,13 +41,13 @@ async function load (url: string, accept: string): Promise<{ rps: number, p99: n
 
 const registry = (await run('npm', ['config', 'get', 'registry'])).stdout.trim().replace(/\/?$/, '/')
 const work = await mkdtemp(join(tmpdir(), 'dpm-bench-metadata-'))
-const children: ChildProcess[] = []
+/** Each system's stop, all awaited before the work folder goes. */
 const stops: Array<() => void | Promise<void>> = []
 
 try {
   // the node, warmed: every case fetched once (MISS), and its answer kept for nginx
   const dpm = await spawnNode({ dataDir: join(work, 'dpm'), env: { DPM_NPM_UPSTREAM: registry } })
-  children.push(dpm.child)
+  stops.push(async () => { await dpm.stop() })
   for (const c of CASES) {
     const response = await fetch(`${dpm.url}/npm/${c.name}`, { headers: { accept: c.accept } })
     if (!response.ok) throw new Error(`dpm: ${c.label}: ${response.status}`)
@@ -91,9 +91,7 @@ try {
     console.log(`| ${c.label}, ${(Number(size) / 1e6).toFixed(2)} MB | ${cell('dpm')} | ${cell('nginx')} | ${cell('verdaccio')} | ${ratio(m.dpm!.rps, m.nginx!.rps, 2)} | ${ratio(m.dpm!.rps, m.verdaccio!.rps, 0, '×')} |`)
   }
   console.log(`\ndpm peak RSS: ${Math.round(await dpm.peakRss() / 1048576)} MiB`)
-  await dpm.stop()
 } finally {
-  for (const child of children) child.kill('SIGTERM')
   for (const stop of stops) await stop()
   await rm(work, { recursive: true, force: true })
 }
