@@ -13,6 +13,7 @@ import { adminGuard } from './admin-guard.ts'
 import { mountDashboard } from './dashboard/route.ts'
 import type { Health } from './health.ts'
 import { rawPath } from './raw-path.ts'
+import { refuseOtherMethods } from './refuse-other-methods.ts'
 import { requestIdOf, requestIds } from './request-ids.ts'
 import { serveFormat, type ServeFormatComponents } from './serve-format.ts'
 import { mountReposApi } from './repos-api.ts'
@@ -65,6 +66,7 @@ export function createGateway (components: GatewayComponents): Hono {
   }
   if (components.catalog !== undefined) mountReposApi(app, { catalog: components.catalog })
   if (components.index !== undefined) mountTreeApi(app, { index: components.index, mounts: components.mounts, listings: components.listings })
+  refuseOtherMethods(app)
 
   const formats = components.mounts.map((mount) => ({ prefix: mount.adapter.prefix, handler: serveFormat(mount, components) }))
   for (const { prefix, handler } of formats) {

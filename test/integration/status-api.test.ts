@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
+import { request } from 'node:http'
 import { after, before, describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { startFakeNpmRegistry, type FakeNpmRegistry } from '../helpers/fake-npm-registry.ts'
@@ -8,6 +9,17 @@ import { freePort } from '../helpers/free-port.ts'
 import { startTestNode, type TestNode } from '../helpers/test-node.ts'
 import type { NodeStatus } from '../../src/node/node-status.ts'
 import type { SearchAnswer } from '../../src/gateway/search-both.ts'
+
+/** A request with its path as given: fetch would resolve `..` before sending. */
+async function rawRequest (base: string, method: string, path: string): Promise<{ status: number, body: string }> {
+  const { hostname, port } = new URL(base)
+  return await new Promise((resolve, reject) => {
+    request({ host: hostname, port, method, path }, (res) => {
+      let body = ''
+      res.setEncoding('utf8').on('data', (d: string) => { body += d }).on('end', () => { resolve({ status: res.statusCode!, body }) })
+    }).on('error', reject).end()
+  })
+}
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url))
 const TARBALL = '/npm/leftpad/-/leftpad-1.0.0.tgz'
@@ -195,4 +207,37 @@ describe('/-/api/status, /-/api/search and dpm status', () => {
     const badFlag = await dpmStatus(['--bogus'])
     assert.equal(badFlag.code, 2)
   })
+  it('answers a method one of its own paths does not take with a 405 that says which it takes, and an unknown path with a 404', async () => {
+    const refused: Array<[method: string, path: string, allow: string]> = [
+      ['POST', '/-/health', 'GET, HEAD'],
+      ['DELETE', '/-/metrics', 'GET, HEAD'],
+      ['PUT', '/-/api/status', 'GET, HEAD'],
+      ['PATCH', '/-/api/pins', 'GET, HEAD, POST, DELETE'],
+      ['GET', '/-/api/gc', 'POST'],
+      ['GET', '/-/api/repos/some-repo', 'DELETE'],
+      ['OPTIONS', '/-/api/repos/update', 'POST'],
+      ['POST', '/', 'GET, HEAD']
+    ]
+    for (const [method, path, allow] of refused) {
+      const res = await fetch(`${t.url}${path}`, { method })
+      assert.equal(res.status, 405, `${method} ${path}`)
+      assert.equal(res.headers.get('allow'), allow, `${method} ${path}`)
+      assert.match((await res.json() as { error: string }).error, new RegExp(`^${method} is not allowed`), `${method} ${path}`)
+    }
+    for (const [method, path] of [['GET', '/-/health'], ['HEAD', '/-/health'], ['GET', '/-/api/pins'], ['HEAD', '/']]) {
+      const res = await fetch(`${t.url}${path}`, { method })
+      await res.arrayBuffer()
+      assert.equal(res.status, 200, `${method} ${path}`)
+    }
+    for (const [method, path] of [['POST', '/-/nothing-here'], ['GET', '/-/api/nothing-here']]) {
+      const res = await fetch(`${t.url}${path}`, { method })
+      assert.equal(res.status, 404, `${method} ${path}`)
+      assert.deepEqual(await res.json(), { error: 'not found' })
+    }
+    // a path that resolves to the dashboard's `/` is the format's to judge, as sent: npm's read-only 405, not the dashboard's
+    const dotted = await rawRequest(t.url, 'POST', '/npm/..')
+    assert.equal(dotted.status, 405)
+    assert.match(JSON.parse(dotted.body).error, /read-only mirror/)
+  })
 })
+

@@ -1,0 +1,28 @@
+import type { Context, Hono } from 'hono'
+import { rawPath } from './raw-path.ts'
+
+/**
+ * Each of the node's own paths routed so far (`/-/health`, `/-/api/pins`, ...)
+ * answers a method it does not take with a 405 that lists those it does in
+ * `Allow` (RFC 9110 §15.5.6), not with the 404 of a path that is not there.
+ * HEAD goes with GET, as Hono serves it. Call once every such route is in.
+ */
+export function refuseOtherMethods (app: Hono): void {
+  const methods = new Map<string, Set<string>>()
+  for (const { method, path } of app.routes) {
+    if (method === 'ALL') continue // middleware, and the formats' own prefixes (they answer their own 405)
+    const taken = methods.get(path) ?? new Set<string>()
+    taken.add(method)
+    if (method === 'GET') taken.add('HEAD')
+    methods.set(path, taken)
+  }
+  for (const [path, taken] of methods) {
+    const allow = [...taken].join(', ')
+    app.all(path, (c: Context) => {
+      // a path whose dot segments resolved here (`/npm/..` is `/`) is judged as sent, by the not-found handler
+      const sent = rawPath(c)
+      if (new URL(sent, 'http://node').pathname !== sent) return c.notFound()
+      return c.json({ error: `${c.req.method} is not allowed on ${c.req.path}: it takes ${allow}` }, 405, { allow })
+    })
+  }
+}
