@@ -2,7 +2,9 @@
 // state each time, through a node and through apt-cacher-ng (Debian's, on loopback
 // with its own configuration) in front of the Debian mirror this host uses: cold
 // (a fresh cache each round) and warm, and direct to the mirror. The systems take
-// turns, round after round; medians and ratios are printed.
+// turns, round after round, each cache measured warm and the next system started
+// only once it is idle (what it stores behind its answers is its own run's work);
+// medians and ratios are printed.
 // Run alone: `npm run bench:apt` (BENCH_ROUNDS, default 3). Needs apt-cacher-ng.
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -10,6 +12,7 @@ import { join } from 'node:path'
 import { createAptClient, hostDebianMirror } from '../test/helpers/apt-client.ts'
 import { spawnNode } from '../test/helpers/spawn-node.ts'
 import { startAptCacherNg } from './helpers/apt-cacher-ng.ts'
+import { quiet } from './helpers/cpu-time.ts'
 import { median } from './helpers/median.ts'
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
@@ -46,11 +49,15 @@ try {
         async () => { times.direct.push(await updateAndDownload(mirror.uri)) },
         async () => {
           times.dpmCold.push(await updateAndDownload(`${node.url}/apt/debian`))
+          await quiet(node.child.pid!)
           times.dpmWarm.push(await updateAndDownload(`${node.url}/apt/debian`))
+          await quiet(node.child.pid!)
         },
         async () => {
           times.acngCold.push(await updateAndDownload(`${acng.url}${mirrorPath}`))
+          await quiet(acng.pid)
           times.acngWarm.push(await updateAndDownload(`${acng.url}${mirrorPath}`))
+          await quiet(acng.pid)
         }
       ]
       // each round in another order, so neither cache always meets a warmer mirror

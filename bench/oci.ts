@@ -2,7 +2,8 @@
 // from Debian's docker-registry: direct, through a node and through a second
 // docker-registry in proxy mode (`proxy: remoteurl:`, the Docker distribution
 // pull-through cache) on the same upstream, cold (fresh caches each round) and
-// warm. The systems take turns, round after round; medians and ratios are printed.
+// warm. The systems take turns, round after round, each cache measured warm and
+// the next system started only once it is idle; medians and ratios are printed.
 // Run alone: `npm run bench:oci` (BENCH_ROUNDS, default 3). Needs docker-registry and skopeo.
 import { execFile } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -11,6 +12,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { startDockerRegistry, startOciRegistry } from '../test/helpers/oci-registry.ts'
 import { spawnNode } from '../test/helpers/spawn-node.ts'
+import { quiet } from './helpers/cpu-time.ts'
 import { median } from './helpers/median.ts'
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
@@ -55,11 +57,15 @@ try {
         async () => {
           times.dpmCold.push(await pull(`${host(node.url)}/reg.test/${repository}:${tag}`))
           await settled(node.url)
+          await quiet(node.child.pid!)
           times.dpmWarm.push(await pull(`${host(node.url)}/reg.test/${repository}:${tag}`))
+          await quiet(node.child.pid!)
         },
         async () => {
           times.proxyCold.push(await pull(`${host(proxy.url)}/${repository}:${tag}`))
+          await quiet(proxy.pid)
           times.proxyWarm.push(await pull(`${host(proxy.url)}/${repository}:${tag}`))
+          await quiet(proxy.pid)
         }
       ]
       for (let i = 0; i < systems.length; i++) await systems[(i + round) % systems.length]!()

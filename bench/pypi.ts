@@ -2,7 +2,8 @@
 // Debian's wheels of pip and setuptools — direct from a static index (pages on
 // one host, files on another, as PyPI has them) and through a node: cold (a fresh
 // node each round) and warm. Direct and the node (cold, then warm on the same
-// node) take turns going first, round after round; medians and ratios are printed.
+// node, each once the node is idle) take turns going first, round after round;
+// medians and ratios are printed.
 // Run alone: `npm run bench:pypi` (BENCH_ROUNDS, default 5). Needs python3-venv.
 import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -10,6 +11,7 @@ import { join } from 'node:path'
 import { createVenv } from '../test/helpers/pip-client.ts'
 import { spawnNode, type SpawnedNode } from '../test/helpers/spawn-node.ts'
 import { startStaticPypi } from '../test/helpers/static-pypi.ts'
+import { quiet } from './helpers/cpu-time.ts'
 import { median } from './helpers/median.ts'
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
@@ -50,7 +52,9 @@ try {
       // warm follows the node's own cold download
       async () => {
         times.cold.push(await download(`${node.url}/pypi/simple/`))
+        await quiet(node.child.pid!)
         times.warm.push(await download(`${node.url}/pypi/simple/`))
+        await quiet(node.child.pid!)
       }
     ]
     for (let i = 0; i < turns.length; i++) await turns[(i + round) % turns.length]!()

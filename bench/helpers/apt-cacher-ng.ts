@@ -8,6 +8,8 @@ import { connect, createServer } from 'node:net'
 export interface AptCacherNg {
   /** `http://127.0.0.1:PORT/`: a mirror is reached as `<url><host>/<path>`. */
   url: string
+  /** Its process, for a bench to wait until it is idle. */
+  pid: number
   stop(): Promise<void>
 }
 
@@ -25,6 +27,7 @@ export async function startAptCacherNg (dir: string): Promise<AptCacherNg> {
   }
   return {
     url,
+    pid: child.pid!,
     async stop () {
       child.kill('SIGTERM')
       if (child.exitCode === null) await once(child, 'exit')

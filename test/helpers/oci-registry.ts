@@ -88,7 +88,7 @@ async function makeLayout (dir: string, layers: number, layerBytes: number): Pro
  * `extra` is more of its YAML configuration (`proxy: { remoteurl: … }` makes it a
  * pull-through cache).
  */
-export async function startDockerRegistry (dir: string, extra = ''): Promise<{ url: string, stop(): Promise<void> }> {
+export async function startDockerRegistry (dir: string, extra = ''): Promise<{ url: string, pid: number, stop(): Promise<void> }> {
   await mkdir(dir, { recursive: true })
   const probe = createServer()
   const url = await listen(probe)
@@ -109,6 +109,7 @@ ${extra}
   }
   return {
     url,
+    pid: child.pid!,
     async stop () {
       if (child.exitCode === null) {
         child.kill('SIGTERM')
