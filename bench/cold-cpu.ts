@@ -11,9 +11,10 @@
 // fetched direct, for their time and the bytes the registry sends. A fresh node
 // each round; medians, then the ratio of cold to direct seconds.
 // Each round also runs the cold phases on a node without each of the settings
-// bin/node-settings.js gives a node (the malloc tunable; the 8 MiB young
-// generation, against the 4 MiB it had before), the kinds of node taking turns
-// going first, and prints the node's CPU with its settings against each.
+// bin/node-settings.js gives a node (the malloc tunable; the 4 MiB young
+// generation, against the 8 MiB it had for a while, which saved CPU here and
+// slowed Bitswap), the kinds of node taking turns going first, and prints the
+// node's CPU with its settings against each.
 // CPU seconds vary far less from run to run than an install's wall time does,
 // so this is where a change to the cold path shows first.
 // Run alone: `npm run bench:cold-cpu` (BENCH_ROUNDS, default 3). Needs the npm
@@ -40,7 +41,7 @@ interface Without { name: string, node: { defaultMalloc?: boolean, nodeOptions?:
 const WITHOUT: Without[] = [
   { name: 'default malloc', node: { defaultMalloc: true } },
   // given after the node's own flags, which V8 reads in order: the last one counts
-  { name: '4 MiB young generation', node: { nodeOptions: ['--max-semi-space-size=4'] } }
+  { name: '8 MiB young generation', node: { nodeOptions: ['--max-semi-space-size=8'] } }
 ]
 
 interface Phase { seconds: number, bytes: number, requestMs: number, user: number, kernel: number, faults: number, loopP99Ms: number, loopMaxMs: number }

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S GLIBC_TUNABLES=glibc.malloc.hugetlb=1 node --max-semi-space-size=8
+#!/usr/bin/env -S GLIBC_TUNABLES=glibc.malloc.hugetlb=1 node --max-semi-space-size=4
 // DPM needs Node >= 22.19 (Helia 7), and the V8 flags and malloc tunables in
 // ./node-settings.js (the shebang carries them so the usual start needs one
 // process). A checkout carries Node 24 as the `node` devDependency: on an older

@@ -6,11 +6,12 @@ export const V8_FLAGS = [
   // Helia load and keeps them: an idle node holds ~226 MB. Streaming needs little
   // young space; with 4 MiB an idle node held ~172 MB, and bench/serve and
   // bench/swarm ran faster, not slower (cache hits 521 → 661 MiB/s). A cold
-  // install's requests, though, make enough short-lived objects that 4 MiB
-  // promoted many to the old generation: with 8 MiB the node spends 0.85–0.90×
-  // the CPU on their packuments and 0.87–0.97× on their tarballs (bench/cold-cpu
-  // runs a node with 4 MiB beside one with these settings), for ~8 MB more at idle.
-  '--max-semi-space-size=8'
+  // install's requests promote more short-lived objects at 4 MiB than at 8
+  // (with 8 the node spent 0.85–0.90× the CPU on their packuments), but with 6
+  // or 8 MiB a node moved 1 GiB over Bitswap at 31–32 MiB/s, against 47 with 4,
+  // and its seeder peaked above 300 MB (bench/swarm; bench/cold-cpu runs a node
+  // with 8 MiB beside one with these settings).
+  '--max-semi-space-size=4'
 ]
 
 /**

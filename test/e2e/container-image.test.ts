@@ -81,7 +81,7 @@ describe('the container image', () => {
     const stop = async (running: RunningImage): Promise<void> => {
       const node = await running.entrypoint()
       assert.ok(node !== undefined, 'the entrypoint is running')
-      assert.match(await readFile(`/proc/${node.pid}/cmdline`, 'utf8'), /node\0--max-semi-space-size=8\0\/app\/bin\/dpm\.js\0start\0$/, 'the entrypoint runs node itself')
+      assert.match(await readFile(`/proc/${node.pid}/cmdline`, 'utf8'), /node\0--max-semi-space-size=4\0\/app\/bin\/dpm\.js\0start\0$/, 'the entrypoint runs node itself')
       assert.match(await readFile(`/proc/${node.pid}/environ`, 'utf8'), /(^|\0)GLIBC_TUNABLES=glibc\.malloc\.hugetlb=1\0/, 'with the malloc tunables, so bin/dpm.js need not run again')
       process.kill(node.pid, 'SIGTERM')
       assert.equal(await running.exited, 0, `a clean exit on SIGTERM: ${running.output().slice(-2000)}`)
