@@ -10,7 +10,7 @@ import { rawPath } from './raw-path.ts'
 export function refuseOtherMethods (app: Hono): void {
   const methods = new Map<string, Set<string>>()
   for (const { method, path } of app.routes) {
-    if (method === 'ALL') continue // middleware, and the formats' own prefixes (they answer their own 405)
+    if (method === 'ALL') continue // middleware: it runs for every method
     const taken = methods.get(path) ?? new Set<string>()
     taken.add(method)
     if (method === 'GET') taken.add('HEAD')
@@ -21,7 +21,7 @@ export function refuseOtherMethods (app: Hono): void {
     app.all(path, (c: Context) => {
       // a path whose dot segments resolved here (`/npm/..` is `/`) is judged as sent, by the not-found handler
       const sent = rawPath(c)
-      if (new URL(sent, 'http://node').pathname !== sent) return c.notFound()
+      if (URL.parse(sent, 'http://node')?.pathname !== sent) return c.notFound()
       return c.json({ error: `${c.req.method} is not allowed on ${c.req.path}: it takes ${allow}` }, 405, { allow })
     })
   }
