@@ -3,7 +3,7 @@ import type { BitswapBlockBrokerInit } from '@helia/bitswap'
 /**
  * Bitswap as the swarm runs it; each value says why it differs from the default.
  * The want window itself lives in the reader (`NETWORK_READ_AHEAD_BLOCKS` in
- * `store/content-store.ts`): 8 leaves of 1 MiB in flight per transfer.
+ * `store/content-store.ts`): 4 leaves of 1 MiB in flight per transfer.
  */
 export const bitswapOptions: BitswapBlockBrokerInit = {
   // The defaults wait 10 ms to batch wants and blocks. A transfer here keeps a
