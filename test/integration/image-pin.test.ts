@@ -37,6 +37,8 @@ describe('a pinned image tag (dpm pin /v2/…/manifests/<tag>)', () => {
     return keys
   }
   const gc = async (): Promise<{ evicted: Array<{ key: string }>, overLimit: boolean }> => {
+    // what was just fetched is stored and recorded first: a client has its last byte before the record is written
+    await dpm.node.storing(10_000)
     const res = await fetch(`${dpm.url}/-/api/gc`, { method: 'POST', headers: AUTH })
     assert.equal(res.status, 200)
     return await res.json() as { evicted: Array<{ key: string }>, overLimit: boolean }
