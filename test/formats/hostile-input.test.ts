@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
-import { request } from 'node:http'
 import { after, before, describe, it } from 'node:test'
 import fc from 'fast-check'
 import aptPlugin from '../../formats/apt/index.ts'
@@ -14,6 +13,7 @@ import { DpmError } from '../../src/errors.ts'
 import { PLUGIN_API } from '../../src/plugins/load-plugins.ts'
 import { startFakeNpmRegistry, type FakeNpmRegistry } from '../helpers/fake-npm-registry.ts'
 import { countBlocks, listIndex } from '../helpers/inspect-store.ts'
+import { rawRequest } from '../helpers/raw-request.ts'
 import { startTestNode, type TestNode } from '../helpers/test-node.ts'
 
 /** Path segments a careless or hostile client sends, mixed with ordinary ones. */
@@ -67,17 +67,6 @@ describe('adapters given hostile paths (property-based)', () => {
   }
 })
 
-/** A GET with the path and headers exactly as given; one that takes 10 s is a hung request. */
-async function rawGet (url: string, path: string, headers: Record<string, string> = {}): Promise<{ status: number, contentType?: string, location?: string, body: string }> {
-  const { hostname, port } = new URL(url)
-  return await new Promise((resolve, reject) => {
-    request({ hostname, port, path, headers, signal: AbortSignal.timeout(10_000) }, (res) => {
-      let body = ''
-      res.setEncoding('utf8').on('data', (d: string) => { body += d }).on('end', () => { resolve({ status: res.statusCode ?? 0, contentType: res.headers['content-type'], location: res.headers.location, body }) })
-    }).on('error', reject).end()
-  })
-}
-
 /** Each format's error body, as its clients read it. */
 const errorShape: Record<string, { contentType: string, holds(body: string): boolean }> = {
   '/npm': { contentType: 'application/json', holds: (body) => typeof (JSON.parse(body) as { error?: unknown }).error === 'string' },
@@ -121,15 +110,15 @@ describe('the gateway given hostile requests (property-based)', () => {
     const keysBefore = (await listIndex(dpm)).map((r) => r.key).sort()
     const answered: string[] = []
     await fc.assert(fc.asyncProperty(fc.constantFrom(...Object.keys(errorShape)), hostilePath, hostileHeaders, async (prefix, path, headers) => {
-      const response = await rawGet(dpm.url, `${prefix}${path}`, headers)
+      const response = await rawRequest(dpm.url, `${prefix}${path}`, { headers })
       const said = `${prefix}${path} ${JSON.stringify(headers)}: ${response.status} ${response.body.slice(0, 200)}`
       assert.ok(response.status < 500, said)
       assert.ok(!/\n\s+at /.test(response.body), `${said}: a stack trace`)
       // a relative Location (PyPI's `simple` → `simple/`) is fine, as long as it stays on the node
-      if (response.status >= 300 && response.status < 400) assert.equal(new URL(response.location ?? 'missing:', `${dpm.url}${prefix}${path}`).origin, new URL(dpm.url).origin, `${said}: redirected to ${response.location}`)
+      if (response.status >= 300 && response.status < 400) assert.equal(new URL(response.headers.location ?? 'missing:', `${dpm.url}${prefix}${path}`).origin, new URL(dpm.url).origin, `${said}: redirected to ${response.headers.location}`)
       if (response.status < 400) { answered.push(`${prefix}${path}`); return }
       const shape = errorShape[prefix]!
-      assert.equal(response.contentType, shape.contentType, said)
+      assert.equal(response.headers['content-type'], shape.contentType, said)
       assert.ok(shape.holds(response.body), `${said}: not in the format's error shape`)
     }), { numRuns: 400 })
     assert.equal((await fetch(`${dpm.url}/-/health`)).status, 200)
@@ -144,7 +133,7 @@ describe('the gateway given hostile requests (property-based)', () => {
     const header = printable
     const range = fc.oneof(header, fc.tuple(fc.nat(5000), fc.nat(5000)).map(([a, b]) => `bytes=${a}-${b}`), fc.constantFrom('bytes=-0', 'bytes=0-', 'bytes=-99999', 'bytes=5-2', 'bytes=0-1,5-9', 'items=0-1'))
     await fc.assert(fc.asyncProperty(range, header, header, async (rangeValue, accept, etag) => {
-      const response = await rawGet(dpm.url, '/npm/real/-/real-1.0.0.tgz', { range: rangeValue, accept, 'if-none-match': etag })
+      const response = await rawRequest(dpm.url, '/npm/real/-/real-1.0.0.tgz', { headers: { range: rangeValue, accept, 'if-none-match': etag } })
       assert.ok([200, 206, 304, 416].includes(response.status), `Range "${rangeValue}": ${response.status} ${response.body.slice(0, 200)}`)
     }), { numRuns: 200 })
   })

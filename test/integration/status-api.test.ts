@@ -1,25 +1,14 @@
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { request } from 'node:http'
 import { after, before, describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { startFakeNpmRegistry, type FakeNpmRegistry } from '../helpers/fake-npm-registry.ts'
 import { freePort } from '../helpers/free-port.ts'
+import { rawRequest } from '../helpers/raw-request.ts'
 import { startTestNode, type TestNode } from '../helpers/test-node.ts'
 import type { NodeStatus } from '../../src/node/node-status.ts'
 import type { SearchAnswer } from '../../src/gateway/search-both.ts'
-
-/** A request with its path as given: fetch would resolve `..` before sending. */
-async function rawRequest (base: string, method: string, path: string): Promise<{ status: number, body: string }> {
-  const { hostname, port } = new URL(base)
-  return await new Promise((resolve, reject) => {
-    request({ host: hostname, port, method, path }, (res) => {
-      let body = ''
-      res.setEncoding('utf8').on('data', (d: string) => { body += d }).on('end', () => { resolve({ status: res.statusCode!, body }) })
-    }).on('error', reject).end()
-  })
-}
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url))
 const TARBALL = '/npm/leftpad/-/leftpad-1.0.0.tgz'
@@ -235,7 +224,7 @@ describe('/-/api/status, /-/api/search and dpm status', () => {
       assert.deepEqual(await res.json(), { error: 'not found' })
     }
     // a path that resolves to the dashboard's `/` is the format's to judge, as sent: npm's read-only 405, not the dashboard's
-    const dotted = await rawRequest(t.url, 'POST', '/npm/..')
+    const dotted = await rawRequest(t.url, '/npm/..', { method: 'POST' })
     assert.equal(dotted.status, 405)
     assert.match(JSON.parse(dotted.body).error, /read-only mirror/)
   })

@@ -1,24 +1,11 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
-import { request } from 'node:http'
 import { after, before, describe, it } from 'node:test'
 import { startFakeNpmRegistry, type FakeNpmRegistry } from '../../helpers/fake-npm-registry.ts'
 import { countBlocks, listIndex } from '../../helpers/inspect-store.ts'
 import { NPM_ACCEPT } from '../../helpers/npm-client.ts'
+import { rawRequest } from '../../helpers/raw-request.ts'
 import { startTestNode, type TestNode } from '../../helpers/test-node.ts'
-
-/** Sends a path byte for byte (fetch would normalize `..` and `%2e%2e` before they left the client). */
-async function rawGet (base: string, path: string): Promise<{ status: number, body: string, type?: string }> {
-  const { hostname, port } = new URL(base)
-  return await new Promise((resolve, reject) => {
-    request({ hostname, port, path, method: 'GET' }, (res) => {
-      let body = ''
-      res.setEncoding('utf8').on('data', (d: string) => { body += d }).on('end', () => {
-        resolve({ status: res.statusCode ?? 0, body, type: res.headers['content-type'] })
-      })
-    }).on('error', reject).end()
-  })
-}
 
 describe('npm registry protocol through a node', () => {
   let upstream: FakeNpmRegistry
@@ -46,7 +33,7 @@ describe('npm registry protocol through a node', () => {
   it('serves a scoped packument under every encoding npm sends, from one upstream fetch', async () => {
     const docs: Array<{ name: string }> = []
     for (const path of ['/npm/@scope%2fpkg', '/npm/@scope/pkg', '/npm/%40scope%2fpkg', '/npm/@scope%2Fpkg']) {
-      const response = await rawGet(dpm.url, path)
+      const response = await rawRequest(dpm.url, path)
       assert.equal(response.status, 200, path)
       docs.push(JSON.parse(response.body))
     }
@@ -151,10 +138,10 @@ describe('npm registry protocol through a node', () => {
       '/npm/-/v1/search', '/npm/plain/1.0.0/extra/segments'
     ]
     for (const path of bad) {
-      const response = await rawGet(dpm.url, path)
+      const response = await rawRequest(dpm.url, path)
       assert.ok(response.status >= 400 && response.status < 500, `${path} gave ${response.status}`)
       if (response.status !== 431 && response.status !== 414) {
-        assert.equal(response.type, 'application/json', path)
+        assert.equal(response.headers['content-type'], 'application/json', path)
         assert.equal(typeof JSON.parse(response.body).error, 'string', path)
         assert.ok(!response.body.includes('    at '), `${path} leaked a stack trace`)
       }
