@@ -12,3 +12,13 @@ export function rawPath (c: Context): string {
   const end = target.indexOf('?')
   return end === -1 ? target : target.slice(0, end)
 }
+
+/**
+ * Whether the path was routed as sent: false for one whose dot segments URL
+ * parsing resolved (`/npm/..` reaches the dashboard's `/`), which the
+ * not-found handler lets the format it was sent under judge.
+ */
+export function routedAsSent (c: Context): boolean {
+  const sent = rawPath(c)
+  return URL.parse(sent, 'http://node')?.pathname === sent
+}

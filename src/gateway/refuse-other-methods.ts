@@ -1,5 +1,5 @@
 import type { Context, Hono } from 'hono'
-import { rawPath } from './raw-path.ts'
+import { routedAsSent } from './raw-path.ts'
 
 /**
  * Each of the node's own paths routed so far (`/-/health`, `/-/api/pins`, ...)
@@ -19,9 +19,7 @@ export function refuseOtherMethods (app: Hono): void {
   for (const [path, taken] of methods) {
     const allow = [...taken].join(', ')
     app.all(path, (c: Context) => {
-      // a path whose dot segments resolved here (`/npm/..` is `/`) is judged as sent, by the not-found handler
-      const sent = rawPath(c)
-      if (URL.parse(sent, 'http://node')?.pathname !== sent) return c.notFound()
+      if (!routedAsSent(c)) return c.notFound()
       return c.json({ error: `${c.req.method} is not allowed on ${c.req.path}: it takes ${allow}` }, 405, { allow })
     })
   }

@@ -6,14 +6,14 @@ import type { Catalog } from '../../catalog/catalog.ts'
 import type { NodeStatus } from '../../node/node-status.ts'
 import { dashboardPage } from './page.ts'
 import type { SearchState } from './search-section.ts'
-import { rawPath } from '../raw-path.ts'
+import { routedAsSent } from '../raw-path.ts'
 import { searchBoth } from '../search-both.ts'
 
 /** `GET /`: the dashboard, server-rendered; `/?q=GLOB` adds the search's results. */
 export function mountDashboard (app: Hono, components: { status(): Promise<NodeStatus>, index: { all(): AsyncIterable<IndexRecord> }, catalog?: Pick<Catalog, 'search'> }): void {
   app.get('/', async (c) => {
     // `/npm/..` arrives here resolved to `/`: the gateway's fallback lets the format judge it as sent
-    if (rawPath(c) !== '/') return c.notFound()
+    if (!routedAsSent(c)) return c.notFound()
     const given = c.req.queries('q') ?? []
     const query = given[0] ?? ''
     let search: SearchState = { query: '' }
