@@ -13,6 +13,13 @@ const READ_BACK_SIZE = 1024 * 1024
  * pool. A larger body moves to a file when it grows past this.
  */
 const MEMORY_BYTES = 256 * 1024
+/**
+ * The last bytes written to a file stay in memory too, as the writer's own
+ * chunks: a reader that keeps up with the upstream (most clients) takes them
+ * from there, without a trip to the thread pool or a buffer of its own per read.
+ * Only a reader further behind reads the file.
+ */
+const RECENT_BYTES = 1024 * 1024
 
 /**
  * An upstream body on its way into the store, kept so that any number of
@@ -53,8 +60,11 @@ export interface Spool {
 export function createSpool (dir: string): Spool {
   const events = new EventEmitter()
   events.setMaxListeners(0)
-  // bytes [0, written) are in `memory` until the body outgrows it, then all in `file`
-  let memory: Uint8Array[] = []
+  // bytes [0, written) are in `file` once the body outgrows memory; `kept`
+  // holds bytes [keptFrom, written): all of them until then, the last ones after
+  let kept: Uint8Array[] = []
+  let keptFrom = 0
+  let keptBytes = 0
   let file: FileHandle | undefined
   let written = 0
   let state: 'open' | 'finished' | 'failed' = 'open'
@@ -64,7 +74,7 @@ export function createSpool (dir: string): Spool {
 
   const release = (): void => {
     if (--holders > 0) return
-    memory = []
+    kept = []
     void file?.close().catch(() => {})
   }
   const settle = (next: 'finished' | 'failed', error?: Error): void => {
@@ -82,26 +92,36 @@ export function createSpool (dir: string): Spool {
     }
   }
 
-  /** Moves what memory holds to a new file; readers go on reading memory until it is there. */
+  /** Copies what memory holds to a new file; memory keeps it as the most recent bytes. */
   async function spill (): Promise<FileHandle> {
     const path = join(dir, `spool-${randomUUID()}`)
     const handle = await open(path, 'w+')
     await unlink(path)
     let position = 0
-    for (const chunk of memory) {
+    for (const chunk of kept) {
       await writeAt(handle, chunk, position)
       position += chunk.byteLength
     }
     file = handle
-    memory = []
     return handle
   }
 
-  /** Up to `length` bytes from `position`, wherever they are kept now. */
+  /** Keeps `chunk` as the newest bytes; once on disk, lets go of the oldest beyond `RECENT_BYTES`. */
+  function keep (chunk: Uint8Array): void {
+    kept.push(chunk)
+    keptBytes += chunk.byteLength
+    while (file !== undefined && keptBytes - kept[0]!.byteLength >= RECENT_BYTES) {
+      const oldest = kept.shift()!
+      keptFrom += oldest.byteLength
+      keptBytes -= oldest.byteLength
+    }
+  }
+
+  /** Up to `length` bytes from `position`: from memory if it still holds them, else from the file. */
   async function read (position: number, length: number): Promise<Uint8Array> {
-    if (file === undefined) {
-      let start = 0
-      for (const chunk of memory) {
+    if (position >= keptFrom || file === undefined) {
+      let start = keptFrom
+      for (const chunk of kept) {
         if (position < start + chunk.byteLength) return chunk.subarray(position - start, Math.min(chunk.byteLength, position - start + length))
         start += chunk.byteLength
       }
@@ -119,11 +139,8 @@ export function createSpool (dir: string): Spool {
     get finished () { return state === 'finished' },
 
     async write (chunk) {
-      if (file === undefined && written + chunk.byteLength <= MEMORY_BYTES) {
-        memory.push(chunk)
-      } else {
-        await writeAt(file ?? await spill(), chunk, written)
-      }
+      if (file !== undefined || written + chunk.byteLength > MEMORY_BYTES) await writeAt(file ?? await spill(), chunk, written)
+      keep(chunk)
       written += chunk.byteLength
       events.emit('change')
     },

@@ -34,7 +34,8 @@ describe('a spool, in memory while small and on disk once large', () => {
   before(async () => { dir = await mkdtemp(join(tmpdir(), 'dpm-spool-')) })
   after(async () => { await rm(dir, { recursive: true, force: true }) })
 
-  for (const size of [100 * KiB, 1024 * KiB + 7]) {
+  // small, past memory, and past what memory keeps of a file's last bytes
+  for (const size of [100 * KiB, 1024 * KiB + 7, 3 * 1024 * KiB + 5]) {
     it(`${size} bytes: readers from before, during and after the move to disk get every byte, the last only once verified`, async () => {
       const bytes = randomBytes(size)
       const spool = createSpool(dir)
@@ -59,6 +60,27 @@ describe('a spool, in memory while small and on disk once large', () => {
       assert.deepEqual(await readdir(dir), [], 'no file left behind (unlinked as soon as opened)')
     })
   }
+
+  it('a reader that keeps up gets the writer\'s own chunks; one further behind than 1 MiB reads the file', async () => {
+    const spool = createSpool(dir)
+    const written: Uint8Array[] = []
+    for (let i = 0; i < 40; i++) {
+      written.push(randomBytes(64 * KiB))
+      await spool.write(written.at(-1)!)
+    }
+    // 2.5 MiB written: bytes from 1.5 MiB on are still in memory, the first ones only on disk
+    const near = spool.reader(24 * 64 * KiB + 100)!.getReader()
+    const nearChunk = (await near.read()).value!
+    assert.equal(nearChunk.buffer, written[24]!.buffer, 'the writer\'s chunk itself, not a copy read back')
+    assert.deepEqual(Buffer.from(nearChunk), Buffer.from(written[24]!.subarray(100)))
+    const far = spool.reader(0, 64 * KiB)!.getReader()
+    const farChunk = (await far.read()).value!
+    assert.notEqual(farChunk.buffer, written[0]!.buffer, 'read back from the file')
+    assert.deepEqual(Buffer.from(farChunk), Buffer.from(written[0]!))
+    await near.cancel()
+    await far.cancel()
+    spool.close()
+  })
 
   it('a failed fill errors every reader, and the writer may still close it', async () => {
     const spool = createSpool(dir)
