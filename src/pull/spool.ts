@@ -25,8 +25,9 @@ const RECENT_BYTES = 1024 * 1024
  * An upstream body on its way into the store, kept so that any number of
  * clients can read it at their own pace while it is still arriving (the way
  * nginx's proxy cache serves from its temp file): in memory while it is small,
- * then on disk. The file is unlinked as soon as it is opened: the kernel frees
- * it when the last reader closes, or on a crash.
+ * then on disk, with its newest bytes still in memory for the readers that keep
+ * up. The file is unlinked as soon as it is opened: the kernel frees it when the
+ * last reader closes, or on a crash.
  *
  * Readers never see the end of the body before `finish()`: the last byte is held
  * back until the content has been verified, so a client can never receive a
@@ -34,6 +35,7 @@ const RECENT_BYTES = 1024 * 1024
  * until `close()` (it may still read its bytes back to store them).
  */
 export interface Spool {
+  /** Takes `chunk` as it is, and may hand it to readers: it must not change afterwards. */
   write(chunk: Uint8Array): Promise<void>
   /** The bytes are verified: readers may deliver the end of the body. */
   finish(): void
