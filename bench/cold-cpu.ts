@@ -13,10 +13,8 @@
 // Each round also runs the cold phases on a node without each of the settings
 // bin/node-settings.js gives a node (the malloc tunable; the 4 MiB young
 // generation, against the 8 MiB it had for a while, which saved CPU here and
-// slowed Bitswap) and on one without the block file addon (Node's fs writing
-// the block files, as on an install without a C compiler), the kinds of node
-// taking turns going first, and prints the node's CPU with all of them against
-// each.
+// slowed Bitswap), the kinds of node taking turns going first, and prints the
+// node's CPU with its settings against each.
 // CPU seconds vary far less from run to run than an install's wall time does,
 // so this is where a change to the cold path shows first.
 // Run alone: `npm run bench:cold-cpu` (BENCH_ROUNDS, default 3). Needs the npm
@@ -25,7 +23,6 @@ import { execFile } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { NPM_ACCEPT } from '../test/helpers/npm-client.ts'
 import { spawnNode } from '../test/helpers/spawn-node.ts'
@@ -39,14 +36,12 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 const registry = (await promisify(execFile)('npm', ['config', 'get', 'registry'])).stdout.trim().replace(/\/?$/, '/')
 const work = await mkdtemp(join(tmpdir(), 'dpm-bench-cold-cpu-'))
 
-/** A node without one of bin/node-settings.js's settings or of the native addons, to show what it saves. */
+/** A node without one of bin/node-settings.js's settings, to show what that setting saves. */
 interface Without { name: string, node: { defaultMalloc?: boolean, nodeOptions?: string[] } }
 const WITHOUT: Without[] = [
   { name: 'default malloc', node: { defaultMalloc: true } },
   // given after the node's own flags, which V8 reads in order: the last one counts
-  { name: '8 MiB young generation', node: { nodeOptions: ['--max-semi-space-size=8'] } },
-  // as on an install without a C compiler
-  { name: 'block files by Node\'s fs', node: { nodeOptions: ['--import', fileURLToPath(new URL('helpers/without-block-file-addon.ts', import.meta.url))] } }
+  { name: '8 MiB young generation', node: { nodeOptions: ['--max-semi-space-size=8'] } }
 ]
 
 interface Phase { seconds: number, bytes: number, requestMs: number, user: number, kernel: number, faults: number, loopP99Ms: number, loopMaxMs: number }
@@ -121,7 +116,7 @@ try {
   }
   const secondsOf = (phase: string): number => median(runs[phase]!.map((p) => p.seconds))
   console.log(`\npackuments, cold / direct, seconds: ${(secondsOf('packuments, cold') / secondsOf('packuments, direct')).toFixed(2)}`)
-  for (const { name } of WITHOUT) console.log(`node CPU with its settings and addons / ${name}: packuments ${(cpuOf('packuments, cold') / cpuOf(`packuments, cold, ${name}`)).toFixed(2)}, tarballs ${(cpuOf('tarballs, cold') / cpuOf(`tarballs, cold, ${name}`)).toFixed(2)}`)
+  for (const { name } of WITHOUT) console.log(`node CPU with its settings / ${name}: packuments ${(cpuOf('packuments, cold') / cpuOf(`packuments, cold, ${name}`)).toFixed(2)}, tarballs ${(cpuOf('tarballs, cold') / cpuOf(`tarballs, cold, ${name}`)).toFixed(2)}`)
 } finally {
   await rm(work, { recursive: true, force: true })
 }

@@ -3,12 +3,11 @@
 # without one the node does the same work in JS, a little slower: say so and
 # carry on.
 #   native/build/send-file.node  sendfile for cache hits (send-file.c, a C compiler)
-#   native/build/block-file.node block files written in one trip to the thread pool (block-file.c, a C compiler)
 #   native/build/packument.node  npm packuments abbreviated with simdjson (packument.cc,
 #                                a C++17 compiler; simdjson's source from @nozbe/simdjson)
 cd "$(dirname "$0")" || exit 0
 # made even when nothing is built: an image copies it either way
-mkdir -p build && rm -f build/send-file.node build/block-file.node build/packument.node
+mkdir -p build && rm -f build/send-file.node build/packument.node
 say () { echo "dpm: $1" >&2; }
 [ "$(uname -s)" = Linux ] || { say "not Linux: cache hits will be copied, not sent by the kernel; npm packuments abbreviated in JS"; exit 0; }
 # the headers of the Node the project runs on (the `node` package), else of the Node running npm
@@ -19,21 +18,13 @@ done
 
 cc=${CC:-cc}
 if ! command -v "$cc" >/dev/null 2>&1; then
-  say "no C compiler ($cc): cache hits will be copied, not sent by the kernel (sendfile); block files written by Node's fs"
+  say "no C compiler ($cc): cache hits will be copied, not sent by the kernel (sendfile)"
 elif ! "$cc" -O2 -Wall -Werror -shared -fPIC -I"$headers" send-file.c -o build/send-file.node.tmp; then
   say "the sendfile addon did not build: cache hits will be copied"
 else
   mv build/send-file.node.tmp build/send-file.node
 fi
 rm -f build/send-file.node.tmp
-if command -v "$cc" >/dev/null 2>&1; then
-  if "$cc" -O2 -Wall -Werror -shared -fPIC -I"$headers" block-file.c -o build/block-file.node.tmp; then
-    mv build/block-file.node.tmp build/block-file.node
-  else
-    say "the block file addon did not build: block files will be written by Node's fs"
-  fi
-fi
-rm -f build/block-file.node.tmp
 
 cxx=${CXX:-c++}
 simdjson=../node_modules/@nozbe/simdjson/src

@@ -11,7 +11,6 @@ import ociPlugin from '../../formats/oci/index.ts'
 import pypiPlugin from '../../formats/pypi/index.ts'
 import { npmAdapter } from '../../formats/npm/index.ts'
 import { NATIVE_PACKUMENTS } from '../../formats/npm/npm-document.ts'
-import { NATIVE_BLOCK_FILES } from '../store/write-block-file.ts'
 import { createCatalog } from '../catalog/catalog.ts'
 import { loadPlugins } from '../plugins/load-plugins.ts'
 import { hostArchitecture } from '../prefetch/apt-packages.ts'
@@ -198,8 +197,6 @@ export async function startNode (settings: NodeSettings, components: { log: Logg
     store: async () => ({ usedBytes: keeper!.usedBytes(), limitBytes: keeper!.limitBytes, pinned: pins.list().length }),
     activity
   })
-  if (NATIVE_BLOCK_FILES) log.info('block files are written in one trip to the thread pool (native)')
-  else log.info('the block file addon was not built at install (native/build.sh): block files are written by Node\'s fs')
   const sendFile = settings.sendfile ? loadSendFile() : undefined
   if (sendFile !== undefined) log.info('cache hits are handed to the kernel (sendfile)')
   else if (settings.sendfile) log.info('the sendfile addon was not built at install (native/build.sh): cache hits are copied through the node')

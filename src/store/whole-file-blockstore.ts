@@ -1,13 +1,12 @@
-import { close, existsSync, fstat, open, read } from 'node:fs'
-import { readdir, stat, unlink } from 'node:fs/promises'
-import { join } from 'node:path'
+import { close, existsSync, fstat, open, read, writeFile } from 'node:fs'
+import { mkdir, readdir, rename, stat, unlink } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
 import { promisify } from 'node:util'
 import { FsBlockstore } from 'blockstore-fs'
 import { NextToLast } from 'blockstore-fs/sharding'
 import { NotFoundError } from 'interface-store'
 import type { CID } from 'multiformats/cid'
 import { offPageBuffer } from './leaf-buffers.ts'
-import { writeBlockFile } from './write-block-file.ts'
 
 /** One block file as the directory holds it. */
 export interface BlockFile {
@@ -83,15 +82,28 @@ export class WholeFileBlockstore extends FsBlockstore {
   }
 
   /**
-   * Writes a block file whole or not at all (`writeBlockFile`). What blockstore-fs
-   * does, less its `mkdir` and `stat` for every block, each a trip to libuv's
-   * thread pool: the directory is made only when a write finds it missing, and
-   * the size is the bytes' own.
+   * Writes a block file whole or not at all: into a temporary file beside it,
+   * then renamed. What blockstore-fs does, less two file operations per block
+   * (the directory is made only when a write finds it missing; the size is the
+   * bytes' own, not a `stat`), each a trip to libuv's thread pool.
    */
   async #writeWhole (file: string, bytes: Parameters<FsBlockstore['put']>[1], signal?: AbortSignal): Promise<number> {
     const data = bytes instanceof Uint8Array ? bytes : Buffer.concat(await Array.fromAsync(bytes))
+    const temp = `${file}.${process.pid}-${++this.#temporaries}${TEMPORARY}`
     signal?.throwIfAborted()
-    await writeBlockFile(`${file}.${process.pid}-${++this.#temporaries}${TEMPORARY}`, file, data)
+    try {
+      await writeWhole(temp, data)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+      await mkdir(dirname(file), { recursive: true })
+      await writeWhole(temp, data)
+    }
+    try {
+      await rename(temp, file)
+    } catch (err) {
+      await unlink(temp).catch(() => {})
+      throw err
+    }
     return data.byteLength
   }
 
@@ -194,6 +206,7 @@ export class WholeFileBlockstore extends FsBlockstore {
 
 /** How a block file being written is named until it is whole. */
 const TEMPORARY = '.tmp'
+const writeWhole = promisify(writeFile)
 const fdOpen = promisify(open)
 const fdStat = promisify(fstat)
 const fdClose = promisify(close)

@@ -96,7 +96,6 @@ describe('the container image', () => {
     assert.equal((await first.entrypoint())?.uid, NODE_UID, 'runs as the image\'s node user')
     assert.match(first.output(), /cache hits are handed to the kernel \(sendfile\)/, 'the image carries the sendfile addon built for it')
     assert.match(first.output(), /npm packuments are abbreviated natively/, 'the image carries the packument addon built for it')
-    assert.match(first.output(), /block files are written in one trip to the thread pool \(native\)/, 'the image carries the block file addon built for it')
     await project.install(`${url}/npm/`)
     const installed = await project.tree()
     for (const name of names) assert.ok(`node_modules/${name}@1.0.0` in installed, name)
